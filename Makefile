@@ -1,0 +1,33 @@
+# Two commands on a fresh machine with Python 3.11+: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: run test check serve-prod clean
+
+$(VENV)/.app-installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.app-installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Set up, migrate and serve on http://127.0.0.1:5000 (SQLite unless DATABASE_URL is set).
+run: $(VENV)/.app-installed
+	$(BIN)/flask db upgrade
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## Set up and run the whole test suite.
+test: $(VENV)/.dev-installed
+	$(BIN)/pytest
+
+## Validate the course content.
+check: $(VENV)/.app-installed
+	$(BIN)/flask content check
+
+clean:
+	rm -rf $(VENV) .pytest_cache

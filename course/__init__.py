@@ -1,0 +1,79 @@
+"""The CE platform's Flask application."""
+from pathlib import Path
+
+from flask import Flask, render_template
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .catalogue import ContentStore
+from .config import PROJECT_DIR, load_config
+from .extensions import csrf, db, limiter, login_manager, migrate
+from .models import PROFESSIONS
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; `config` overrides what the environment says (tests pass their own)."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_DIR / "instance"),
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder=str(PROJECT_DIR / "static"),
+    )
+    app.config.update(load_config(Path(app.instance_path), config))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+
+    app.extensions["content"] = ContentStore(Path(app.config["CONTENT_DIR"]))
+
+    from . import auth, cli, views
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)
+    cli.register(app)
+    app.jinja_env.filters["profession_label"] = lambda code: PROFESSIONS.get(code, code)
+    _register_error_pages(app)
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    messages = {
+        400: "The request could not be understood.",
+        403: "You do not have access to this page.",
+        404: "There is no page at this address.",
+        405: "That action is not allowed here.",
+        413: "What you sent is too large.",
+        429: "Too many attempts. Please wait a minute and try again.",
+        500: "Something went wrong on our side. Nothing you saved was lost; please try again.",
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        if isinstance(error, CSRFError):
+            message = "Your form expired or was sent without its security token. Please reload the page and try again."
+        else:
+            message = messages.get(code, getattr(error, "description", "Error"))
+        return render_template("error.html", code=code, message=message), code
+
+    app.register_error_handler(CSRFError, render_error)
+    for code in messages:
+        app.register_error_handler(code, render_error)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL lets readers work while one writer writes; busy_timeout makes writers wait, not fail."""
+    if type(dbapi_connection).__module__ == "sqlite3":
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

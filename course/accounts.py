@@ -1,0 +1,110 @@
+"""Account rules: registration, authentication, profile changes. No request objects here."""
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .models import ROLES, BoardId, Licence, User
+from .passwords import hash_password, needs_rehash, verify_password
+
+# Verifying against a real hash when the email is unknown keeps the response time the same,
+# so sign-in does not reveal which emails have accounts.
+_DUMMY_HASH = hash_password("not-a-real-password-used-for-timing")
+
+
+class EmailTaken(Exception):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def register_user(session: Session, *, name: str, email: str, password: str, role: str = "learner") -> User:
+    """Create a user; raise EmailTaken if the email (in any case) already has an account."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    email = normalise_email(email)
+    if find_user_by_email(session, email) is not None:
+        raise EmailTaken(email)
+    user = User(name=name.strip(), email=email, password_hash=hash_password(password), role=role)
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError as error:  # two registrations racing for one email
+        raise EmailTaken(email) from error
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    user = find_user_by_email(session, email)
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.flush()
+    return user
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    name: str
+    profession: str
+    licences: list[tuple[str, str]]  # (state, number)
+    board_ids: list[tuple[str, str]]  # (board, id)
+    birth_month: int | None
+    birth_day: int | None
+    nabp_eprofile_id: str | None
+
+
+def update_profile(session: Session, user: User, data: ProfileData) -> None:
+    """Replace the user's profile with `data` (already validated)."""
+    user.name = data.name.strip()
+    user.profession = data.profession
+    user.birth_month = data.birth_month
+    user.birth_day = data.birth_day
+    user.nabp_eprofile_id = data.nabp_eprofile_id or None
+    wanted = {(state, number.strip()) for state, number in data.licences}
+    for licence in list(user.licences):
+        if (licence.state, licence.number) not in wanted:
+            user.licences.remove(licence)
+    existing = {(licence.state, licence.number) for licence in user.licences}
+    for state, number in data.licences:
+        if (state, number.strip()) not in existing:
+            user.licences.append(Licence(state=state, number=number.strip()))
+            existing.add((state, number.strip()))
+    boards = dict(data.board_ids)
+    for board_id in list(user.board_ids):
+        if boards.get(board_id.board) != board_id.number:
+            user.board_ids.remove(board_id)
+    session.flush()
+    present = {board_id.board for board_id in user.board_ids}
+    for board, number in data.board_ids:
+        if board not in present:
+            user.board_ids.append(BoardId(board=board, number=number.strip()))
+    session.flush()
+
+
+def set_role(session: Session, user: User, role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    user.role = role
+    session.flush()
+
+
+def is_safe_redirect(target: str | None) -> bool:
+    """Only paths on this site: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and all(ord(c) >= 32 for c in target)

@@ -1,0 +1,38 @@
+"""Password hashing (Argon2id) and the rules a new password must meet."""
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+
+MIN_LENGTH = 8
+MAX_LENGTH = 128
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def password_problem(password: str, email: str = "", name: str = "") -> str | None:
+    """Why `password` is too weak to accept, or None if it is fine (NIST SP 800-63B style)."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters."
+    if len(password) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters."
+    lowered = password.lower()
+    if len(set(lowered)) < 3:
+        return "That password is too easy to guess; use more varied characters."
+    for personal in (email.lower(), email.split("@")[0].lower(), name.lower().replace(" ", "")):
+        if len(personal) >= 4 and personal in lowered.replace(" ", ""):
+            return "Your password must not contain your email address or name."
+    return None

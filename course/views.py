@@ -1,0 +1,57 @@
+"""Learner pages: the catalogue, a course, its modules and its references."""
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+
+from .content import catalogue, get_course_or_404
+from .extensions import db
+from .progress import course_progress, modules_read, record_module_read
+
+bp = Blueprint("course", __name__)
+
+
+@bp.route("/")
+def index():
+    courses = sorted(catalogue().courses.values(), key=lambda c: c.title)
+    return render_template("course/index.html", courses=courses)
+
+
+@bp.route("/courses/<slug>")
+def course_page(slug: str):
+    content = catalogue()
+    course = get_course_or_404(slug)
+    progress = None
+    if current_user.is_authenticated:
+        progress = course_progress(course, modules_read(db.session, current_user.id, slug))
+    designations = [(d, content.provider.approvals[d.approval_id]) for d in course.designations]
+    return render_template(
+        "course/course.html", course=course, progress=progress, designations=designations, provider=content.provider
+    )
+
+
+@bp.route("/courses/<slug>/modules/<module_id>")
+@login_required
+def module_page(slug: str, module_id: str):
+    course = get_course_or_404(slug)
+    module = course.module(module_id)
+    if module is None:
+        abort(404)
+    if record_module_read(db.session, current_user.id, slug, module_id):
+        db.session.commit()
+    index = course.modules.index(module)
+    previous_module = course.modules[index - 1] if index > 0 else None
+    next_module = course.modules[index + 1] if index + 1 < len(course.modules) else None
+    return render_template(
+        "course/module.html",
+        course=course,
+        module=module,
+        references=course.references_for(module.cited),
+        previous_module=previous_module,
+        next_module=next_module,
+        position=index + 1,
+    )
+
+
+@bp.route("/courses/<slug>/references")
+def references_page(slug: str):
+    course = get_course_or_404(slug)
+    return render_template("course/references.html", course=course)

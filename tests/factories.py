@@ -1,0 +1,48 @@
+"""Test data: users and signed-in clients, made through the same functions the app uses."""
+import re
+from itertools import count
+
+from course.accounts import ProfileData, register_user, update_profile
+from course.extensions import db
+from course.models import User
+
+DEFAULT_PASSWORD = "correct horse battery"
+_serial = count(1)
+
+
+def make_user(
+    *, email: str | None = None, name: str = "Pat Example", password: str = DEFAULT_PASSWORD,
+    role: str = "learner", profession: str | None = "physician", licences=(), board_ids=(),
+    birth_month: int | None = None, birth_day: int | None = None,
+) -> User:
+    email = email or f"learner{next(_serial)}@example.org"
+    user = register_user(db.session, name=name, email=email, password=password, role=role)
+    if profession:
+        update_profile(db.session, user, ProfileData(
+            name=name, profession=profession, licences=list(licences), board_ids=list(board_ids),
+            birth_month=birth_month, birth_day=birth_day, nabp_eprofile_id=None,
+        ))
+    db.session.commit()
+    return user
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token from the form on the page at `url`."""
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict, *, form_url: str | None = None, **kwargs):
+    """POST `data` to `url` with a valid CSRF token taken from the form page."""
+    payload = {"csrf_token": csrf_token(client, form_url or url), **data}
+    return client.post(url, data=payload, **kwargs)
+
+
+def sign_in(client, email: str, password: str = DEFAULT_PASSWORD):
+    response = post_form(client, "/sign-in", {"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response

@@ -1,0 +1,179 @@
+"""Content: loading, rendering, sanitising, checking and reloading."""
+import re
+from pathlib import Path
+
+import pytest
+
+from course.catalogue import ContentStore, load_catalogue
+from course.rendering import render_markdown
+from tests.factories import make_user, sign_in
+
+PROJECT_CONTENT = Path(__file__).resolve().parent.parent / "content"
+
+
+def test_fixture_content_loads_without_problems(content_dir):
+    catalogue = load_catalogue(content_dir)
+    assert catalogue.problems == ()
+    course = catalogue.courses["sample-course"]
+    assert [o.id for o in course.objectives] == ["first-objective", "second-objective"]
+    assert [m.id for m in course.modules] == ["introduction", "first-objective", "second-objective"]
+    assert course.module_for_objective("second-objective").id == "second-objective"
+    assert len(course.banks["first-objective"].questions) == 4
+    assert str(course.designations[2].amount) == "1.2"
+    assert catalogue.provider.approvals["nursing-al"].states == {"AL"}
+
+
+def test_project_content_passes_the_check(runner):
+    result = runner.invoke(args=["content", "check", "--dir", str(PROJECT_CONTENT)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Content OK: ")
+
+
+def test_render_markdown_tables_citations_and_evidence():
+    html = render_markdown(
+        "| A | B |\n|---|---|\n| 1 | 2 [3] |\n\nSee [4,5] and [7-8].\n\n"
+        ':::evidence source="VA/DoD" strength="Strong for"\nUse **it** [1].\n:::\n'
+    )
+    assert "<table>" in html and "<td>2 <span" in html
+    assert '<a href="#ref-3"' in html
+    assert re.findall(r'href="#ref-(\d+)"', html) == ["3", "4", "5", "7", "8", "1"]
+    assert '<aside class="evidence"' in html
+    assert "Source:</span> VA/DoD" in html and "Strength of recommendation:</span> Strong for" in html
+    assert "<strong>it</strong>" in html
+
+
+def test_markdown_links_are_not_taken_for_citations():
+    html = render_markdown("[1](https://example.org) and [2][x]\n\n[x]: https://example.org/x")
+    assert "#ref-" not in html
+
+
+@pytest.mark.parametrize("attack", [
+    "<script>alert(1)</script>",
+    '<img src="x" onerror="alert(1)">',
+    '<a href="javascript:alert(1)">x</a>',
+    '<div onmouseover="alert(1)">x</div>',
+    "<iframe src=https://evil.example></iframe>",
+    '<p style="background:url(javascript:alert(1))">x</p>',
+    ':::evidence source="<script>alert(1)</script>" strength="x"\nbody\n:::',
+])
+def test_render_markdown_strips_dangerous_html(attack):
+    html = render_markdown(attack).lower()
+    assert "<script" not in html
+    assert "onerror" not in html and "onmouseover" not in html
+    assert "javascript:" not in html
+    assert "<iframe" not in html and "style=" not in html
+
+
+def test_module_page_renders_table_citations_and_reference_list(client, content_dir):
+    make_user(email="kim@example.org")
+    sign_in(client, "kim@example.org")
+    page = client.get("/courses/sample-course/modules/first-objective").get_data(as_text=True)
+    assert "<table>" in page and '<th align="left">Treatment</th>' in page
+    assert '<a href="#ref-2"' in page
+    assert 'id="ref-1"' in page and 'id="ref-2"' in page
+    assert "Author B. A second paper." in page
+    assert '<aside class="evidence"' in page
+
+
+def test_script_in_content_file_never_reaches_the_page(client, content_dir):
+    module = content_dir / "sample-course" / "modules" / "introduction.md"
+    module.write_text(module.read_text() + '\n<script>alert("x")</script>\n<img src=x onerror="alert(2)">\n')
+    make_user(email="kim@example.org")
+    sign_in(client, "kim@example.org")
+    page = client.get("/courses/sample-course/modules/introduction").get_data(as_text=True)
+    assert "Response means" in page
+    assert "alert" not in page and "onerror" not in page
+
+
+def test_content_check_reports_file_and_line_and_exits_1(runner, content_dir):
+    course_yaml = content_dir / "sample-course" / "course.yaml"
+    course_yaml.write_text(course_yaml.read_text().replace("approval: ancc", "approval: no-such-body"))
+    bank = content_dir / "sample-course" / "quiz" / "first-objective.yaml"
+    bank.write_text(bank.read_text().replace("    correct: [b]\n", "    correct: []\n", 1))
+    module = content_dir / "sample-course" / "modules" / "second-objective.md"
+    module.write_text(module.read_text() + "\nA claim with a missing source [99].\n")
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    designation_line = course_yaml.read_text().splitlines().index("  - approval: no-such-body") + 1
+    assert f"content/sample-course/course.yaml:{designation_line}: designation for 'no-such-body', which provider.yaml does not list" in lines
+    assert "content/sample-course/quiz/first-objective.yaml:20: a question needs at least one correct option" in lines
+    missing_line = len(module.read_text().splitlines())
+    assert f"content/sample-course/modules/second-objective.md:{missing_line}: cites reference [99], which references.yaml does not list" in lines
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (("course.yaml", "pass_mark: 70", "pass_mark: 170"), "course.yaml:9: pass_mark must be a percentage from 1 to 100"),
+    (("course.yaml", "title: Sample", "title: [Sample"), "course.yaml:2: invalid YAML"),
+    (("course.yaml", "modules: [introduction,", "modules: [missing-module, introduction,"), "module 'missing-module' has no file"),
+    (("quiz/second-objective.yaml", "objective: second-objective", "objective: unknown-objective"), "quiz/second-objective.yaml:1: unknown objective 'unknown-objective'"),
+    (("quiz/second-objective.yaml", "    reference: 2\n", "    reference: 42\n"), "reference 42 is not in references.yaml"),
+    (("quiz/second-objective.yaml", "    reference: 2\n", "\n"), "missing required field 'reference'"),
+    (("quiz/second-objective.yaml", "    correct: [a, c]", "    correct: [a]"), "a multiple-answer question needs two or more correct options"),
+    (("quiz/second-objective.yaml", "    correct: [b]", "    correct: [z]"), "correct option 'z' is not one of the options"),
+    (("modules/first-objective.md", "objective: first-objective", "objective: nope"), "modules/first-objective.md:3: unknown objective 'nope'"),
+    (("modules/first-objective.md", ":::\n", "\n"), "evidence block is not closed"),
+    (("course.yaml", "release_date: 2025-07-01", "release_date: 2029-07-01"), "expiry_date must be after release_date"),
+    (("course.yaml", "release_date: 2025-07-01", "release_date: July 2025"), "must be a date written as YYYY-MM-DD"),
+    (("course.yaml", "    amount: 1.2", "    amount: -1"), "must be greater than zero"),
+    (("evaluation.yaml", "scale: agreement", "scale: nope"), "unknown scale 'nope'"),
+    (("references.yaml", "  - id: 2", "  - id: 1"), "reference 1 is listed twice"),
+])
+def test_content_check_catches_each_kind_of_error(runner, content_dir, edit, expected):
+    name, old, new = edit
+    path = content_dir / "sample-course" / name
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 1
+    assert expected in result.output, result.output
+
+
+def test_provider_errors_name_the_provider_file(runner, content_dir):
+    provider = content_dir / "provider.yaml"
+    provider.write_text(provider.read_text().replace("states: [AL]", "states: [XX]").replace("valid_until: 2025-07-29", "valid_until: soon"))
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 1
+    assert "content/provider.yaml:22: unknown state 'XX'" in result.output
+    assert "content/provider.yaml:20: 'valid_until' must be a date" in result.output
+
+
+def test_edited_file_shows_on_next_request_without_restart(client, content_dir):
+    make_user(email="kim@example.org")
+    sign_in(client, "kim@example.org")
+    url = "/courses/sample-course/modules/introduction"
+    assert "Response means" in client.get(url).get_data(as_text=True)
+    module = content_dir / "sample-course" / "modules" / "introduction.md"
+    module.write_text(module.read_text().replace("Response means", "Edited text says"))
+    page = client.get(url).get_data(as_text=True)
+    assert "Edited text says" in page and "Response means" not in page
+
+
+def test_broken_edit_keeps_last_valid_version_serving(client, content_dir, app):
+    url = "/courses/sample-course"
+    assert "Sample Course on Depression Care" in client.get(url).get_data(as_text=True)
+    course_yaml = content_dir / "sample-course" / "course.yaml"
+    course_yaml.write_text(course_yaml.read_text().replace("title: Sample Course", "title: [Broken"))
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Sample Course on Depression Care" in response.get_data(as_text=True)
+    status = app.extensions["content"].catalogue().statuses["sample-course"]
+    assert status.stale and status.problems
+
+
+def test_store_rereads_only_when_files_change(content_dir):
+    store = ContentStore(content_dir)
+    first = store.catalogue()
+    assert store.catalogue() is first
+    (content_dir / "sample-course" / "references.yaml").write_text(
+        (content_dir / "sample-course" / "references.yaml").read_text() + "  - id: 3\n    citation: A third.\n"
+    )
+    assert store.catalogue() is not first
+    assert store.catalogue().courses["sample-course"].reference(3).citation == "A third."
+
+
+def test_unknown_course_and_module_are_404(client):
+    make_user(email="kim@example.org")
+    sign_in(client, "kim@example.org")
+    assert client.get("/courses/nope").status_code == 404
+    assert client.get("/courses/sample-course/modules/nope").status_code == 404
