@@ -21,7 +21,9 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
 
 # A bracketed list of reference numbers, not followed by "(" or "[" (those are Markdown links).
-CITATION_RE = r"\[(\d+(?:\s*[,\u2013-]\s*\d+)*)\](?![(\[:])"
+# Link definitions ("[1]: https://...") are taken out by Markdown before inline patterns run.
+CITATION_RE = r"\[(\d+(?:\s*[,\u2013-]\s*\d+)*)\](?![(\[])"
+LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:")
 EVIDENCE_OPEN = re.compile(r"^:::evidence(?P<attrs>(?:\s+[a-z]+=\"[^\"]*\")*)\s*$")
 EVIDENCE_ATTR = re.compile(r'([a-z]+)="([^"]*)"')
 EVIDENCE_CLOSE = ":::"
@@ -45,8 +47,10 @@ ALLOWED_ATTRIBUTES = {
 def cited_numbers(text: str) -> list[int]:
     """Every reference number cited in `text`, ranges expanded, in order of appearance."""
     numbers = []
-    for match in re.finditer(CITATION_RE, text):
-        numbers.extend(expand_citation(match.group(1)))
+    for line in text.splitlines():
+        if not LINK_DEFINITION.match(line):
+            for match in re.finditer(CITATION_RE, line):
+                numbers.extend(expand_citation(match.group(1)))
     return numbers
 
 

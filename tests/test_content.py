@@ -177,3 +177,8 @@ def test_unknown_course_and_module_are_404(client):
     sign_in(client, "kim@example.org")
     assert client.get("/courses/nope").status_code == 404
     assert client.get("/courses/sample-course/modules/nope").status_code == 404
+
+
+def test_citation_before_a_colon_is_still_a_citation():
+    html = render_markdown("Two trials showed this [3]: both were small.\n\n[x]: https://example.org")
+    assert '<a href="#ref-3"' in html
