@@ -32,10 +32,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.extensions["content"] = ContentStore(Path(app.config["CONTENT_DIR"]))
 
+    from quizzes import views as quiz_views
+
     from . import auth, cli, views
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(quiz_views.bp)
     cli.register(app)
     app.jinja_env.filters["profession_label"] = lambda code: PROFESSIONS.get(code, code)
     _register_error_pages(app)

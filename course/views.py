@@ -2,6 +2,8 @@
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
+from quizzes.attempts import completion_for, objective_statuses
+
 from .content import catalogue, get_course_or_404
 from .extensions import db
 from .progress import course_progress, modules_read, record_module_read
@@ -19,12 +21,15 @@ def index():
 def course_page(slug: str):
     content = catalogue()
     course = get_course_or_404(slug)
-    progress = None
+    progress = objectives = completion = None
     if current_user.is_authenticated:
         progress = course_progress(course, modules_read(db.session, current_user.id, slug))
+        objectives = objective_statuses(db.session, current_user.id, course)
+        completion = completion_for(db.session, current_user.id, slug)
     designations = [(d, content.provider.approvals[d.approval_id]) for d in course.designations]
     return render_template(
-        "course/course.html", course=course, progress=progress, designations=designations, provider=content.provider
+        "course/course.html", course=course, progress=progress, objectives=objectives, completion=completion,
+        designations=designations, provider=content.provider,
     )
 
 

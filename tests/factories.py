@@ -46,3 +46,17 @@ def sign_in(client, email: str, password: str = DEFAULT_PASSWORD):
     response = post_form(client, "/sign-in", {"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
+
+
+def quiz_answers(attempt, right: int | None = None) -> dict[str, list[str]]:
+    """Form data answering `attempt`: the first `right` questions right, the rest wrong (all right by default)."""
+    right = len(attempt.questions) if right is None else right
+    data = {}
+    for index, question in enumerate(attempt.questions):
+        positions = {option_id: str(p) for p, (option_id, _) in enumerate(question["options"], start=1)}
+        if index < right:
+            data[f"q-{question['id']}"] = [positions[o] for o in question["correct"]]
+        else:
+            wrong = next(o for o, _ in question["options"] if o not in question["correct"])
+            data[f"q-{question['id']}"] = [positions[wrong]]
+    return data

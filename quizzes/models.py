@@ -1,0 +1,67 @@
+"""Quiz attempts and course completions."""
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from course.extensions import db
+from course.models import utcnow
+
+
+class QuizAttempt(db.Model):
+    """One draw of questions for one learner and objective.
+
+    `questions` is a snapshot of what was drawn (stems, options in their shuffled order, the
+    correct options, rationale, reference), so a later edit of the bank changes neither what
+    the learner saw nor the grade. The correct options never leave the server while open.
+    """
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_slug", "objective_id", "number", name="uq_quiz_attempts_number"),
+        # At most one open attempt per learner and objective, whatever requests race.
+        Index(
+            "uq_quiz_attempts_one_open", "user_id", "course_slug", "objective_id", unique=True,
+            sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
+        ),
+        CheckConstraint("status IN ('open', 'submitted')", name="status"),
+        CheckConstraint(
+            "(status = 'open' AND submitted_at IS NULL AND score IS NULL AND passed IS NULL) OR "
+            "(status = 'submitted' AND submitted_at IS NOT NULL AND score IS NOT NULL AND passed IS NOT NULL)",
+            name="result_with_status",
+        ),
+        Index("ix_quiz_attempts_user_course", "user_id", "course_slug"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_slug: Mapped[str] = mapped_column(String(100))
+    objective_id: Mapped[str] = mapped_column(String(100))
+    number: Mapped[int]  # 1 for the learner's first attempt at this objective, then 2...
+    content_version: Mapped[str] = mapped_column(String(32))  # hash of the bank drawn from
+    questions: Mapped[list] = mapped_column(JSON)
+    pass_mark: Mapped[int]
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    answers: Mapped[dict | None] = mapped_column(JSON)
+    score: Mapped[int | None]  # questions answered right
+    total: Mapped[int]
+    passed: Mapped[bool | None]
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.score is None else round(100 * self.score / self.total)
+
+
+class CourseCompletion(db.Model):
+    """A learner passed every objective's quiz; recorded once, when the last one is passed."""
+
+    __tablename__ = "course_completions"
+    __table_args__ = (UniqueConstraint("user_id", "course_slug", name="uq_course_completions_user_course"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_slug: Mapped[str] = mapped_column(String(100))
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    content_version: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,122 @@
+"""Quiz rules as plain functions: drawing an attempt, checking answers, grading, retake limits.
+
+An attempt's questions are a snapshot (a list of dicts, stored as JSON with the attempt):
+
+    {"id", "type", "stem_html", "options": [[option id, html], ...] in the order shown,
+     "correct": [option ids], "rationale_html", "reference": {"id", "citation"}}
+"""
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+from course.catalogue import Course, QuizRules
+
+_system_random = random.SystemRandom()
+
+
+def draw_questions(course: Course, objective_id: str, rng: random.Random = _system_random) -> list[dict]:
+    """Draw the course's questions_per_attempt questions from the bank, options shuffled."""
+    bank = course.banks[objective_id]
+    drawn = rng.sample(bank.questions, course.quiz.questions_per_attempt)
+    snapshot = []
+    for question in drawn:
+        options = [list(option) for option in question.options]
+        rng.shuffle(options)
+        reference = course.reference(question.reference)
+        snapshot.append({
+            "id": question.id,
+            "type": question.type,
+            "stem_html": question.stem_html,
+            "options": options,
+            "correct": sorted(question.correct),
+            "rationale_html": question.rationale_html,
+            "reference": {"id": reference.id, "citation": reference.citation},
+        })
+    return snapshot
+
+
+class AnswerProblems(Exception):
+    """The submitted answers cannot be graded; `problems` maps question id (or "") to a message."""
+
+    def __init__(self, problems: dict[str, str], answers: dict[str, list[str]]):
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+        self.answers = answers  # what could be read, to show again in the form
+
+
+def read_answers(questions: list[dict], submitted: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Turn a submitted form into answers: question id -> chosen option ids.
+
+    The form names a question "q-<question id>" and an option by its position as shown
+    ("1", "2"...), so the page carries nothing of the bank's own option ids. Every question
+    needs an answer, a single-answer question exactly one; an unknown position or a field
+    for a question that is not in the attempt is refused.
+    """
+    by_field = {f"q-{q['id']}": q for q in questions}
+    problems: dict[str, str] = {}
+    answers: dict[str, list[str]] = {}
+    if any(field not in by_field for field in submitted):
+        problems[""] = "The form contained a question that is not part of this attempt. Reload the page and answer again."
+    for number, question in enumerate(questions, start=1):
+        chosen = list(dict.fromkeys(submitted.get(f"q-{question['id']}", [])))
+        by_position = {str(position): option_id for position, (option_id, _) in enumerate(question["options"], start=1)}
+        answers[question["id"]] = [by_position[value] for value in chosen if value in by_position]
+        if len(answers[question["id"]]) != len(chosen):
+            problems[question["id"]] = f"Question {number}: that option is not one of this question's options."
+        elif not chosen:
+            problems[question["id"]] = f"Question {number}: choose an answer."
+        elif question["type"] == "single" and len(chosen) > 1:
+            problems[question["id"]] = f"Question {number}: choose only one answer."
+    if problems:
+        raise AnswerProblems(problems, answers)
+    return answers
+
+
+@dataclass(frozen=True)
+class Grade:
+    right: dict[str, bool]  # question id -> answered exactly right
+    score: int
+    total: int
+    passed: bool
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.score / self.total)
+
+
+def grade(questions: list[dict], answers: dict[str, list[str]], pass_mark: int) -> Grade:
+    """A question is right only when exactly its set of correct options was chosen."""
+    right = {q["id"]: set(answers.get(q["id"], [])) == set(q["correct"]) for q in questions}
+    score = sum(right.values())
+    total = len(questions)
+    return Grade(right=right, score=score, total=total, passed=100 * score >= pass_mark * total)
+
+
+def reveals_answers(rules: QuizRules, passed: bool) -> bool:
+    """Whether the results page may show which options were correct."""
+    return rules.reveal_answers == "always" or (rules.reveal_answers == "after_pass" and passed)
+
+
+class RetakeRefusal(NamedTuple):
+    message: str
+    status: int  # 403: never again; 429: not yet
+
+
+def retake_refusal(
+    rules: QuizRules, submitted_count: int, last_submitted_at: datetime | None, now: datetime
+) -> RetakeRefusal | None:
+    """Why a new attempt may not start, or None if it may."""
+    if rules.max_attempts is not None and submitted_count >= rules.max_attempts:
+        return RetakeRefusal(f"You have used all {rules.max_attempts} attempts allowed for this quiz.", 403)
+    if rules.wait_minutes and last_submitted_at is not None:
+        ready_at = as_utc(last_submitted_at) + timedelta(minutes=rules.wait_minutes)
+        if now < ready_at:
+            minutes = max(1, round((ready_at - now).total_seconds() / 60))
+            return RetakeRefusal(f"You can start another attempt in about {minutes} minute(s).", 429)
+    return None
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,134 @@
+"""Quiz pages: the introduction to an objective's quiz, taking an attempt, its results."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+from course.clock import now
+from course.content import get_course_or_404
+from course.extensions import csrf, db
+
+from .attempts import (
+    QuizRefused, attempts_for, objective_statuses, open_attempt, quiz_refusal, start_attempt, submit_attempt,
+)
+from .models import QuizAttempt
+from .rules import AnswerProblems, read_answers, reveals_answers
+
+bp = Blueprint("quizzes", __name__)
+
+
+def _objective_or_404(course, objective_id):
+    objective = next((o for o in course.objectives if o.id == objective_id), None)
+    if objective is None:
+        abort(404)
+    return objective
+
+
+@bp.route("/courses/<slug>/objectives/<objective_id>/quiz", methods=["GET", "POST"])
+@login_required
+def quiz_intro(slug: str, objective_id: str):
+    course = get_course_or_404(slug)
+    objective = _objective_or_404(course, objective_id)
+    if request.method == "POST":
+        try:
+            attempt = start_attempt(db.session, current_user.id, course, objective_id, now())
+        except QuizRefused as refusal:
+            db.session.rollback()
+            return _intro(course, objective, refusal.message), refusal.status
+        db.session.commit()
+        return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id))
+    refusal = quiz_refusal(db.session, current_user.id, course, objective_id)
+    return _intro(course, objective, refusal), 403 if refusal else 200
+
+
+def _intro(course, objective, refusal):
+    return render_template(
+        "quizzes/intro.html", course=course, objective=objective, refusal=refusal,
+        module=course.module_for_objective(objective.id),
+        attempts=attempts_for(db.session, current_user.id, course.slug, objective.id),
+        open_attempt=open_attempt(db.session, current_user.id, course, objective.id),
+    )
+
+
+def _own_attempt_or_403(attempt_id: int) -> QuizAttempt:
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    if attempt.user_id != current_user.id:
+        abort(403)
+    return attempt
+
+
+@bp.route("/quiz/attempts/<int:attempt_id>")
+@login_required
+def attempt_page(attempt_id: int):
+    attempt = _own_attempt_or_403(attempt_id)
+    course = get_course_or_404(attempt.course_slug)
+    if attempt.status == "open":
+        return _question_form(course, attempt, {}, {})
+    return _results(course, attempt)
+
+
+# CSRF is checked inside the view, so that an expired token re-shows the answers given.
+@bp.route("/quiz/attempts/<int:attempt_id>", methods=["POST"])
+@csrf.exempt
+@login_required
+def submit(attempt_id: int):
+    submitted = {key: request.form.getlist(key) for key in request.form if key.startswith("q-")}
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    course = get_course_or_404(attempt.course_slug)
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except (ValidationError, CSRFError):
+        if attempt.user_id != current_user.id:
+            abort(403)
+        message = "Your session's security token expired. Your answers are kept below; please submit again."
+        return _question_form(course, attempt, _answers_given(attempt, submitted), {"": message}), 400
+    try:
+        submission = submit_attempt(db.session, attempt_id, current_user.id, submitted, course, now())
+    except AnswerProblems as problems:
+        db.session.rollback()
+        return _question_form(course, attempt, problems.answers, problems.problems), 422
+    except QuizRefused as refusal:
+        db.session.rollback()
+        return render_template("quizzes/refused.html", message=refusal.message, attempt=attempt,
+                               course=course), refusal.status
+    db.session.commit()
+    if submission.completed_course:
+        flash("You have passed every quiz and completed the course.", "success")
+    return redirect(url_for("quizzes.attempt_page", attempt_id=attempt_id))
+
+
+def _answers_given(attempt: QuizAttempt, submitted: dict[str, list[str]]) -> dict[str, list[str]]:
+    try:
+        return read_answers(attempt.questions, submitted)
+    except AnswerProblems as problems:
+        return problems.answers
+
+
+def _question_form(course, attempt, answers, problems):
+    return render_template(
+        "quizzes/attempt.html", course=course, attempt=attempt, answers=answers, problems=problems,
+        objective=_objective_or_404(course, attempt.objective_id),
+    )
+
+
+def _results(course, attempt):
+    return render_template(
+        "quizzes/results.html", course=course, attempt=attempt,
+        objective=_objective_or_404(course, attempt.objective_id),
+        reveal=reveals_answers(course.quiz, attempt.passed),
+    )
+
+
+@bp.route("/courses/<slug>/attempts")
+@login_required
+def history(slug: str):
+    course = get_course_or_404(slug)
+    return render_template(
+        "quizzes/history.html", course=course, attempts=attempts_for(db.session, current_user.id, slug),
+        objectives={o.id: o.text for o in course.objectives},
+        statuses=objective_statuses(db.session, current_user.id, course),
+    )

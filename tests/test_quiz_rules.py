@@ -1,0 +1,96 @@
+"""Drawing and grading, without a server."""
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from course.catalogue import QuizRules, load_catalogue
+from quizzes.rules import AnswerProblems, draw_questions, grade, read_answers, retake_refusal, reveals_answers
+
+
+@pytest.fixture
+def course(content_dir):
+    return load_catalogue(content_dir).courses["sample-course"]
+
+
+QUESTIONS = [
+    {"id": "one", "type": "single", "options": [["a", "A"], ["b", "B"], ["c", "C"]], "correct": ["b"]},
+    {"id": "two", "type": "multiple", "options": [["a", "A"], ["b", "B"], ["c", "C"]], "correct": ["a", "c"]},
+]
+
+
+def test_grade_single_and_multiple_answers():
+    result = grade(QUESTIONS, {"one": ["b"], "two": ["c", "a"]}, pass_mark=100)
+    assert result.right == {"one": True, "two": True} and result.score == 2 and result.passed
+    assert result.percent == 100
+
+
+@pytest.mark.parametrize("two, right", [
+    (["a"], False),            # partial selection
+    (["a", "b", "c"], False),  # a superset
+    (["a", "b"], False),       # one right, one wrong
+    ([], False),
+    (["a", "c"], True),
+])
+def test_multiple_answer_is_right_only_for_exactly_the_correct_set(two, right):
+    assert grade(QUESTIONS, {"one": ["a"], "two": two}, pass_mark=50).right["two"] is right
+
+
+def test_pass_mark_boundary():
+    assert grade(QUESTIONS, {"one": ["b"], "two": ["a"]}, pass_mark=50).passed
+    assert not grade(QUESTIONS, {"one": ["b"], "two": ["a"]}, pass_mark=51).passed
+
+
+def test_draw_has_the_set_size_no_duplicates_and_shuffled_options(course):
+    draws = [draw_questions(course, "first-objective", random.Random(seed)) for seed in range(30)]
+    bank_ids = {q.id for q in course.banks["first-objective"].questions}
+    for drawn in draws:
+        ids = [q["id"] for q in drawn]
+        assert len(ids) == course.quiz.questions_per_attempt == 3
+        assert len(set(ids)) == 3 and set(ids) <= bank_ids
+        for question in drawn:
+            assert {o for o, _ in question["options"]} >= set(question["correct"])
+            assert question["reference"]["citation"]
+    assert len({tuple(q["id"] for q in d) for d in draws}) > 1
+    assert len({tuple(o for o, _ in d[0]["options"]) for d in draws}) > 1
+
+
+def test_draw_is_reproducible_from_the_stored_order(course):
+    drawn = draw_questions(course, "first-objective", random.Random(7))
+    again = draw_questions(course, "first-objective", random.Random(7))
+    assert drawn == again
+
+
+def test_read_answers_maps_positions_to_option_ids():
+    assert read_answers(QUESTIONS, {"q-one": ["2"], "q-two": ["1", "3"]}) == {"one": ["b"], "two": ["a", "c"]}
+
+
+@pytest.mark.parametrize("submitted, key, message", [
+    ({"q-one": ["9"], "q-two": ["1"]}, "one", "not one of this question's options"),
+    ({"q-two": ["1"]}, "one", "choose an answer"),
+    ({"q-one": ["1", "2"], "q-two": ["1"]}, "one", "choose only one answer"),
+    ({"q-one": ["1"], "q-two": ["1"], "q-forged": ["1"]}, "", "not part of this attempt"),
+])
+def test_read_answers_refuses_bad_input_and_keeps_the_rest(submitted, key, message):
+    with pytest.raises(AnswerProblems) as raised:
+        read_answers(QUESTIONS, submitted)
+    assert message in raised.value.problems[key]
+    assert raised.value.answers["two"] == ["a"]
+
+
+def test_reveal_setting():
+    rules = QuizRules(3, "after_pass", None, 0)
+    assert reveals_answers(rules, True) and not reveals_answers(rules, False)
+    assert reveals_answers(QuizRules(3, "always", None, 0), False)
+    assert not reveals_answers(QuizRules(3, "never", None, 0), True)
+
+
+def test_retake_limits():
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert retake_refusal(QuizRules(3, "after_pass", None, 0), 50, now, now) is None
+    assert retake_refusal(QuizRules(3, "after_pass", 2, 0), 2, now, now).status == 403
+    waiting = retake_refusal(QuizRules(3, "after_pass", None, 30), 1, now - timedelta(minutes=10), now)
+    assert waiting.status == 429 and "20 minute" in waiting.message
+    assert retake_refusal(QuizRules(3, "after_pass", None, 30), 1, now - timedelta(minutes=31), now) is None
+    naive = (now - timedelta(minutes=10)).replace(tzinfo=None)
+    assert retake_refusal(QuizRules(3, "after_pass", None, 30), 1, naive, now).status == 429
