@@ -1,13 +1,15 @@
 """The CE platform's Flask application."""
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .catalogue import ContentStore
 from .config import PROJECT_DIR, load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .mail import LogMailSender
 from .models import PROFESSIONS
 
 
@@ -31,6 +33,8 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message_category = "info"
 
     app.extensions["content"] = ContentStore(Path(app.config["CONTENT_DIR"]))
+    app.extensions["mail_sender"] = app.config.get("MAIL_SENDER") or LogMailSender()
+    app.after_request(_security_headers)
 
     from quizzes import views as quiz_views
 
@@ -43,6 +47,32 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.filters["profession_label"] = lambda code: PROFESSIONS.get(code, code)
     _register_error_pages(app)
     return app
+
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+])
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_user.is_authenticated:  # pages with personal data stay out of shared caches
+        headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def _register_error_pages(app: Flask) -> None:

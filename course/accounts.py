@@ -1,6 +1,10 @@
 """Account rules: registration, authentication, profile changes. No request objects here."""
+import hashlib
+import hmac
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -108,3 +112,51 @@ def is_safe_redirect(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and all(ord(c) >= 32 for c in target)
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    """Invalidate every session and remember-me cookie the user has (see User.session_version)."""
+    user.session_version += 1
+    session.flush()
+
+
+class WrongPassword(Exception):
+    pass
+
+
+def change_password(session: Session, user: User, current_password: str, new_password: str) -> None:
+    """Set a new password after checking the current one; ends every other session."""
+    if not verify_password(user.password_hash, current_password):
+        raise WrongPassword
+    set_password(session, user, new_password)
+
+
+def set_password(session: Session, user: User, new_password: str) -> None:
+    user.password_hash = hash_password(new_password)
+    end_all_sessions(session, user)
+
+
+RESET_SALT = "password-reset"
+
+
+def _reset_fingerprint(user: User) -> str:
+    """Changes whenever the password does, so a used reset token cannot be used again."""
+    return hashlib.sha256(f"{user.password_hash}:{user.session_version}".encode()).hexdigest()[:16]
+
+
+def make_reset_token(user: User, secret_key: str) -> str:
+    return URLSafeTimedSerializer(secret_key, salt=RESET_SALT).dumps({"user": user.id, "fp": _reset_fingerprint(user)})
+
+
+def user_for_reset_token(session: Session, token: str, secret_key: str, max_age_seconds: int) -> User | None:
+    """The user a reset token was issued to, or None if it is forged, expired or already used."""
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=RESET_SALT).loads(token, max_age=max_age_seconds)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        return None
+    user = session.get(User, data["user"])
+    if user is None or not hmac.compare_digest(str(data.get("fp", "")), _reset_fingerprint(user)):
+        return None
+    return user

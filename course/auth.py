@@ -1,20 +1,62 @@
 """Register, sign in, sign out and the profile page."""
 from types import SimpleNamespace
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .accounts import EmailTaken, ProfileData, authenticate, is_safe_redirect, register_user, update_profile
+from .accounts import (
+    EmailTaken, ProfileData, WrongPassword, authenticate, change_password, end_all_sessions, find_user_by_email,
+    is_safe_redirect, make_reset_token, register_user, set_password, update_profile, user_for_reset_token,
+)
+from .clock import now
 from .extensions import db, limiter, login_manager
-from .forms import ProfileForm, RegisterForm, SignInForm
+from .forms import ChangePasswordForm, ForgotPasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, SignInForm
+from .mail import send_mail
 from .models import User
 
 bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_token: str) -> User | None:
+    """Load the user named by "<id>.<session version>" if that version is still current."""
+    user_id, _, version = session_token.partition(".")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+def _start_session(user: User, remember: bool = False) -> None:
+    """A fresh session for a user who just proved who they are."""
+    session.clear()
+    login_user(user, remember=remember)
+    stamp = now().timestamp()
+    session.update({"auth_at": stamp, "seen_at": stamp, "remember": remember})
+    session.permanent = remember
+
+
+@bp.before_app_request
+def enforce_session_timeouts():
+    """Sign out a session idle too long or older than the absolute limit."""
+    if not current_user.is_authenticated:
+        return None
+    config, moment = current_app.config, now().timestamp()
+    if session.get("remember"):
+        idle_limit, absolute_limit = None, config["REMEMBER_COOKIE_DURATION"].total_seconds()
+    else:
+        idle_limit, absolute_limit = config["SESSION_IDLE_TIMEOUT"], config["SESSION_ABSOLUTE_TIMEOUT"]
+    auth_at = session.setdefault("auth_at", moment)
+    seen_at = session.get("seen_at", moment)
+    if moment - auth_at > absolute_limit or (idle_limit and moment - seen_at > idle_limit):
+        logout_user()
+        session.clear()
+        flash("Your session timed out. Please sign in again.", "info")
+        return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
+    session["seen_at"] = moment
+    return None
 
 
 def _sign_in_limit() -> str:
@@ -23,6 +65,10 @@ def _sign_in_limit() -> str:
 
 def _register_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def _reset_limit() -> str:
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
 
 
 def _next_url() -> str:
@@ -45,7 +91,7 @@ def register():
             status = 409
         else:
             db.session.commit()
-            login_user(user)
+            _start_session(user)
             flash("Welcome! Your account is ready. Add your profession and licences to see the credit you can claim.", "success")
             return redirect(url_for("auth.profile"))
     elif form.is_submitted():
@@ -64,7 +110,7 @@ def sign_in():
         user = authenticate(db.session, form.email.data, form.password.data)
         if user is not None:
             db.session.commit()
-            login_user(user, remember=form.remember.data)
+            _start_session(user, remember=form.remember.data)
             return redirect(_next_url())
         form.password.errors.append("That email and password do not match an account.")
         status = 401
@@ -75,9 +121,73 @@ def sign_in():
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
+    """Signing out here signs out everywhere: every session of this user is invalidated."""
+    if current_user.is_authenticated:
+        end_all_sessions(db.session, current_user)
+        db.session.commit()
     logout_user()
+    session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("course.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password_page():
+    form = ChangePasswordForm(email=current_user.email, name=current_user.name)
+    status = 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()  # the proxy must not outlive the session it reads
+        try:
+            change_password(db.session, user, form.current_password.data, form.new_password.data)
+        except WrongPassword:
+            form.current_password.errors.append("That is not your current password.")
+            status = 422
+        else:
+            db.session.commit()
+            _start_session(user, remember=bool(session.get("remember")))
+            flash("Your password is changed. Every other session has been signed out.", "success")
+            return redirect(url_for("auth.profile"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/change_password.html", form=form), status
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = find_user_by_email(db.session, form.email.data)
+        if user is not None:
+            token = make_reset_token(user, current_app.config["SECRET_KEY"])
+            link = url_for("auth.reset_password", token=token, _external=True)
+            send_mail(user.email, "Reset your password",
+                      f"Use this link within an hour to choose a new password:\n\n{link}\n\n"
+                      "If you did not ask for this, ignore this message; your password is unchanged.")
+        flash("If an account uses that address, we have sent it a link to reset the password.", "info")
+        return redirect(url_for("auth.sign_in"))
+    return render_template("auth/forgot_password.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def reset_password(token: str):
+    user = user_for_reset_token(
+        db.session, token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_MAX_AGE"]
+    )
+    if user is None:
+        return render_template("error.html", code=400, message=(
+            "This password reset link is invalid, has expired or was already used. Ask for a new one."
+        )), 400
+    form = ResetPasswordForm(email=user.email, name=user.name)
+    if form.validate_on_submit():
+        set_password(db.session, user, form.new_password.data)
+        db.session.commit()
+        _start_session(user)
+        flash("Your password is changed and you are signed in.", "success")
+        return redirect(url_for("course.index"))
+    return render_template("auth/reset_password.html", form=form), 422 if form.is_submitted() else 200
 
 
 @bp.route("/profile", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ from `DATABASE_URL`, `SECRET_KEY`, `CONTENT_DIR` and `RATELIMIT_STORAGE_URI`.
 """
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -45,6 +46,12 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
+        "PASSWORD_RESET_RATE_LIMIT": "5 per 15 minutes",
+        "PASSWORD_RESET_MAX_AGE": 3600,
+        "SESSION_IDLE_TIMEOUT": 30 * 60,
+        "SESSION_ABSOLUTE_TIMEOUT": 12 * 3600,
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "WTF_CSRF_TIME_LIMIT": 3600 * 4,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

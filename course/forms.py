@@ -37,6 +37,35 @@ class RegisterForm(FlaskForm):
             raise ValidationError(problem)
 
 
+class NewPasswordMixin:
+    """Checks `new_password` against the password rules, knowing the account's email and name."""
+
+    def __init__(self, *args, email: str = "", name: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self._email, self._name = email, name
+
+    def validate_new_password(self, field):
+        problem = password_problem(field.data or "", self._email, self._name)
+        if problem:
+            raise ValidationError(problem)
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."), Length(max=1024)])
+    new_password = PasswordField("New password", validators=[DataRequired("Choose a new password.")])
+    submit = SubmitField("Change password")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
+    submit = SubmitField("Send me a reset link")
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    new_password = PasswordField("New password", validators=[DataRequired("Choose a new password.")])
+    submit = SubmitField("Set new password")
+
+
 class SignInForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=1024)])

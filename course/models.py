@@ -53,6 +53,9 @@ class User(UserMixin, db.Model):
     birth_day: Mapped[int | None]
     nabp_eprofile_id: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised on sign-out and password change: every session and remember-me cookie carries
+    # the version it was issued under and stops working once it no longer matches.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     licences: Mapped[list["Licence"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Licence.id"
@@ -60,6 +63,9 @@ class User(UserMixin, db.Model):
     board_ids: Mapped[list["BoardId"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="BoardId.id"
     )
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
 
     @property
     def is_admin(self) -> bool:

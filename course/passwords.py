@@ -1,4 +1,7 @@
 """Password hashing (Argon2id) and the rules a new password must meet."""
+from functools import cache
+from pathlib import Path
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -6,6 +9,13 @@ _hasher = PasswordHasher()
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt"
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line and not line.startswith("#"))
 
 
 def hash_password(password: str) -> str:
@@ -24,12 +34,17 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def password_problem(password: str, email: str = "", name: str = "") -> str | None:
-    """Why `password` is too weak to accept, or None if it is fine (NIST SP 800-63B style)."""
+    """Why `password` is too weak to accept, or None if it is fine.
+
+    NIST SP 800-63B style: a minimum length and a block list, no composition rules.
+    """
     if len(password) < MIN_LENGTH:
         return f"Use at least {MIN_LENGTH} characters."
     if len(password) > MAX_LENGTH:
         return f"Use at most {MAX_LENGTH} characters."
     lowered = password.lower()
+    if lowered in common_passwords():
+        return "That password is one of the most commonly used; choose one that is harder to guess."
     if len(set(lowered)) < 3:
         return "That password is too easy to guess; use more varied characters."
     for personal in (email.lower(), email.split("@")[0].lower(), name.lower().replace(" ", "")):

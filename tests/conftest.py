@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -79,9 +80,22 @@ def app_config(database_url, content_dir) -> dict:
     }
 
 
+class IsolatedRequestClient(FlaskClient):
+    """Runs each request in its own app context, as a server does.
+
+    The `app` fixture keeps an app context open so tests can use `db.session`; without this,
+    requests would share its `g` (Flask-Login's cached user, the CSRF token) and its session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.test_client_class = IsolatedRequestClient
     with app.app_context():
         db.create_all()
         limiter.reset()

@@ -32,13 +32,15 @@ def test_migrations_match_models_and_downgrade_cleanly(empty_database_url, conte
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url,
                       "CONTENT_DIR": str(content_dir)})
     with app.app_context():
-        upgrade()
-        with db.engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
-        assert differences == []
-        downgrade(revision="base")
-        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
-        db.engine.dispose()
+        try:
+            upgrade()
+            with db.engine.connect() as connection:
+                differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            assert differences == []
+            downgrade(revision="base")
+            assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        finally:
+            db.engine.dispose()
 
 
 def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path, content_dir):
