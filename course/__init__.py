@@ -7,6 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .catalogue import ContentStore
+from .database import register_database_handling, sqlite_write_intent
 from .config import PROJECT_DIR, load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .mail import LogMailSender
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["content"] = ContentStore(Path(app.config["CONTENT_DIR"]))
     app.extensions["mail_sender"] = app.config.get("MAIL_SENDER") or LogMailSender()
     app.after_request(_security_headers)
+    register_database_handling(app)
 
     from quizzes import views as quiz_views
 
@@ -105,8 +107,20 @@ def _register_error_pages(app: Flask) -> None:
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """WAL lets readers work while one writer writes; busy_timeout makes writers wait, not fail."""
     if type(dbapi_connection).__module__ == "sqlite3":
+        dbapi_connection.isolation_level = None  # transactions begin in _sqlite_begin instead
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    """Requests that write take SQLite's write lock up front (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads first and writes later fails at once with "database is
+    locked" if another writer committed in between; an immediate one waits its turn instead.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_intent.get() else "BEGIN")

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -88,6 +89,10 @@ class IsolatedRequestClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # End the test's own transaction first, so the test sees what the request wrote (SQLite
+        # keeps a transaction's snapshot; PostgreSQL's READ COMMITTED would not need this).
+        if has_app_context():
+            db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -1,0 +1,111 @@
+"""Concurrent SQLite writers wait their turn; a connection lost mid-request loses nothing."""
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, text
+
+from course import create_app
+from course.extensions import db
+from course.progress import record_module_read
+from quizzes.attempts import start_attempt
+from quizzes.models import QuizAttempt
+from tests.conftest import IsolatedRequestClient
+from tests.factories import csrf_token, make_user, quiz_answers, sign_in
+
+LEARNERS = 8
+
+
+@pytest.fixture
+def sqlite_app(tmp_path, content_dir):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "CONTENT_DIR": str(content_dir),
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'busy.sqlite3'}"})
+    app.test_client_class = IsolatedRequestClient
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_simultaneous_sqlite_writers_all_succeed(sqlite_app):
+    """Each submission reads its attempt, then writes: with deferred transactions SQLite would
+    refuse some at once ("database is locked"); BEGIN IMMEDIATE makes them queue instead."""
+    from course.content import catalogue
+
+    course = catalogue().courses["sample-course"]
+    clients, payloads = [], []
+    for index in range(LEARNERS):
+        user = make_user(email=f"writer{index}@example.org")
+        record_module_read(db.session, user.id, course.slug, "first-objective")
+        attempt = start_attempt(db.session, user.id, course, "first-objective", datetime.now(UTC))
+        db.session.commit()
+        client = sqlite_app.test_client()
+        sign_in(client, user.email)
+        payloads.append((attempt.id, {"csrf_token": csrf_token(client, "/profile"), **quiz_answers(attempt)}))
+        clients.append(client)
+    barrier = threading.Barrier(LEARNERS)
+    statuses = []
+
+    def submit(client, attempt_id, data):
+        barrier.wait()
+        statuses.append(client.post(f"/quiz/attempts/{attempt_id}", data=data).status_code)
+
+    threads = [threading.Thread(target=submit, args=(c, a, d)) for c, (a, d) in zip(clients, payloads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [302] * LEARNERS
+    db.session.commit()  # a fresh snapshot that sees the other connections' writes
+    assert db.session.scalar(select(func.count()).select_from(QuizAttempt).where(QuizAttempt.status == "submitted")) == LEARNERS
+
+
+@pytest.fixture
+def postgres_client(postgres_url, content_dir):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "CONTENT_DIR": str(content_dir),
+                      "SQLALCHEMY_DATABASE_URI": postgres_url})
+    app.test_client_class = IsolatedRequestClient
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app.test_client()
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def test_database_connection_lost_mid_request(postgres_client, monkeypatch):
+    """The server drops the connection after the attempt was closed but before the commit
+    (PostgreSQL, where a backend can be terminated): the learner gets an error page, the
+    attempt is still open, and the next request works."""
+    import quizzes.attempts as attempts
+
+    client = postgres_client
+    make_user(email="kim@example.org")
+    sign_in(client, "kim@example.org")
+    client.get("/courses/sample-course/modules/first-objective")
+    response = client.post("/courses/sample-course/objectives/first-objective/quiz",
+                           data={"csrf_token": csrf_token(client, "/profile")})
+    attempt = db.session.get(QuizAttempt, int(response.headers["Location"].rsplit("/", 1)[1]))
+    answers = quiz_answers(attempt)
+
+    original = attempts.record_completion_if_done
+
+    def connection_dies(session, *args, **kwargs):
+        session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return original(session, *args, **kwargs)
+
+    monkeypatch.setattr(attempts, "record_completion_if_done", connection_dies)
+    response = client.post(f"/quiz/attempts/{attempt.id}", data={"csrf_token": csrf_token(client, "/profile"), **answers})
+    assert response.status_code == 503
+    assert "Nothing from this request was saved" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(QuizAttempt, attempt.id).status == "open"
+
+    monkeypatch.setattr(attempts, "record_completion_if_done", original)
+    assert client.get("/courses/sample-course").status_code == 200
+    response = client.post(f"/quiz/attempts/{attempt.id}", data={"csrf_token": csrf_token(client, "/profile"), **answers})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(QuizAttempt, attempt.id).score == 3
