@@ -25,6 +25,12 @@ run: $(VENV)/.app-installed
 test: $(VENV)/.dev-installed
 	$(BIN)/pytest
 
+## Production: gunicorn with several workers. Needs APP_ENV=production, SECRET_KEY,
+## DATABASE_URL (PostgreSQL) and RATELIMIT_STORAGE_URI (Redis) in the environment.
+serve-prod: $(VENV)/.app-installed
+	$(BIN)/flask db upgrade
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
 ## Validate the course content.
 check: $(VENV)/.app-installed
 	$(BIN)/flask content check

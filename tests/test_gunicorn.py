@@ -1,0 +1,156 @@
+"""The app under gunicorn with four workers on PostgreSQL and Redis: duplicates count once."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from course import create_app
+from course.extensions import db
+from course.progress import record_module_read
+from quizzes.attempts import start_attempt
+from quizzes.models import QuizAttempt
+from tests.conftest import unavailable
+from tests.factories import DEFAULT_PASSWORD, make_user, quiz_answers
+
+PROJECT = Path(__file__).resolve().parent.parent
+CLIENTS = 16
+
+
+class Browser:
+    """Just enough of a browser: one cookie jar, form posts, no redirects followed."""
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    def __init__(self, base: str):
+        self.base = base
+        self.cookies = urllib.request.HTTPCookieProcessor()
+        self.opener = urllib.request.build_opener(self.cookies, self._NoRedirect)
+
+    def request(self, path: str, data: dict | None = None) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def csrf_token(self, path: str = "/sign-in") -> str:
+        return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', self.request(path)[1]).group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def empty_redis_url() -> str:
+    """A Redis database for this test's rate-limit counters, emptied first."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).flushdb()
+    except redis.ConnectionError:
+        unavailable("Redis is not running on 127.0.0.1:6379")
+    return url
+
+
+@pytest.fixture
+def gunicorn_server(postgres_url, content_dir):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": postgres_url,
+                      "CONTENT_DIR": str(content_dir)})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    port = free_port()
+    # Development mode: production cookies are Secure and would not travel over plain HTTP here.
+    env = {**os.environ, "APP_ENV": "development", "SECRET_KEY": "gunicorn-test-secret",
+           "DATABASE_URL": postgres_url, "CONTENT_DIR": str(content_dir), "RATELIMIT_STORAGE_URI": empty_redis_url(),
+           "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "4"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=PROJECT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/sign-in", timeout=2).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
+    yield app, base
+    process.terminate()
+    process.wait(timeout=20)
+    process.stderr.close()
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def fire_at_once(count: int, action) -> list:
+    barrier = threading.Barrier(count)
+    results = []
+
+    def run():
+        barrier.wait()
+        results.append(action())
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_duplicate_quiz_submissions_across_workers_count_once(gunicorn_server):
+    app, base = gunicorn_server
+    with app.app_context():
+        from course.content import catalogue
+
+        course = catalogue().courses["sample-course"]
+        user = make_user(email="tabs@example.org")
+        record_module_read(db.session, user.id, course.slug, "first-objective")
+        attempt = start_attempt(db.session, user.id, course, "first-objective", datetime.now(UTC))
+        db.session.commit()
+        attempt_id, answers = attempt.id, quiz_answers(attempt)
+    browser = Browser(base)
+    token = browser.csrf_token()
+    status, _ = browser.request("/sign-in", {"csrf_token": token, "email": "tabs@example.org", "password": DEFAULT_PASSWORD})
+    assert status == 302
+    token = browser.csrf_token("/profile")
+    statuses = fire_at_once(CLIENTS, lambda: browser.request(f"/quiz/attempts/{attempt_id}", {"csrf_token": token, **answers})[0])
+    assert sorted(statuses) == [302] + [409] * (CLIENTS - 1)
+    with app.app_context():
+        submitted = select(func.count()).select_from(QuizAttempt).where(QuizAttempt.status == "submitted")
+        assert db.session.scalar(submitted) == 1
+        db.session.remove()
+
+
+def test_rate_limit_is_shared_by_all_workers(gunicorn_server):
+    """Counters live in Redis, so spreading attempts over four workers does not multiply the limit."""
+    _, base = gunicorn_server
+    browser = Browser(base)
+    token = browser.csrf_token()
+    statuses = [browser.request("/sign-in", {"csrf_token": token, "email": "x@example.org", "password": "wrong guess"})[0]
+                for _ in range(12)]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10:] == [429, 429]
