@@ -40,11 +40,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     from quizzes import views as quiz_views
 
-    from . import auth, cli, views
+    from . import auth, cli, instructor, views
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(quiz_views.bp)
+    app.register_blueprint(instructor.bp)
     cli.register(app)
     app.jinja_env.filters["profession_label"] = lambda code: PROFESSIONS.get(code, code)
     _register_error_pages(app)

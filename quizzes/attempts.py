@@ -1,5 +1,5 @@
 """Starting, submitting and summarising quiz attempts. Functions flush; the caller commits."""
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -193,3 +193,19 @@ def objective_statuses(session: Session, user_id: int, course: Course) -> list[O
             counts.get(objective.id, 0),
         ))
     return statuses
+
+
+def submitted_answer_sheets(session: Session, course_slug: str, batch_size: int = 1000) -> Iterator[tuple[list, dict]]:
+    """(questions snapshot, answers) of every submitted attempt at the course, oldest first.
+
+    One query, streamed `batch_size` rows at a time (a server-side cursor on PostgreSQL), so
+    item analysis over many attempts does not hold them all in memory.
+    """
+    result = session.execute(
+        select(QuizAttempt.questions, QuizAttempt.answers)
+        .where(QuizAttempt.course_slug == course_slug, QuizAttempt.status == "submitted")
+        .order_by(QuizAttempt.id)
+        .execution_options(yield_per=batch_size)
+    )
+    for questions, answers in result:
+        yield questions, answers

@@ -85,9 +85,13 @@ class Grade:
         return round(100 * self.score / self.total)
 
 
-def grade(questions: list[dict], answers: dict[str, list[str]], pass_mark: int) -> Grade:
+def answered_right(question: dict, chosen) -> bool:
     """A question is right only when exactly its set of correct options was chosen."""
-    right = {q["id"]: set(answers.get(q["id"], [])) == set(q["correct"]) for q in questions}
+    return set(chosen) == set(question["correct"])
+
+
+def grade(questions: list[dict], answers: dict[str, list[str]], pass_mark: int) -> Grade:
+    right = {q["id"]: answered_right(q, answers.get(q["id"], [])) for q in questions}
     score = sum(right.values())
     total = len(questions)
     return Grade(right=right, score=score, total=total, passed=100 * score >= pass_mark * total)
