@@ -1,0 +1,96 @@
+"""WCAG 2.2 AA: axe-core finds no violations on the learner pages; a quiz can be done by keyboard."""
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.factories import make_user
+
+pytestmark = pytest.mark.browser
+
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]},
+           "resultTypes": ["violations"]}
+
+
+def assert_accessible(page, what: str):
+    results = Axe().run(page, options=WCAG_AA)
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+    assert violations == [], f"{what}: {violations}"
+
+
+def sign_in(page, base, email="a11y@example.org"):
+    page.goto(base + "/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+
+
+def answer_by_keyboard(page, questions, right: int):
+    """Tab to each question's options and choose with the keyboard only."""
+    for index, question in enumerate(questions):
+        options = [option_id for option_id, _ in question["options"]]
+        wanted = question["correct"] if index < right else [next(o for o in options if o not in question["correct"])]
+        inputs = page.locator(f"#question-{index + 1} input")
+        for option_id in wanted:
+            inputs.nth(options.index(option_id)).focus()
+            page.keyboard.press("Space")
+
+
+def test_learner_pages_have_no_axe_violations(live_server, page):
+    base = live_server.url
+    with live_server.app.app_context():
+        make_user(email="a11y@example.org", profession="nurse", licences=[("NY", "RN-1")])
+    for path in ("/", "/register", "/sign-in", "/forgot-password", "/courses/sample-course", "/no-such-page"):
+        page.goto(base + path)
+        assert_accessible(page, path)
+    page.goto(base + "/register")
+    page.get_by_role("button", name="Create account").click()
+    assert_accessible(page, "register with errors")
+
+    sign_in(page, base)
+    for path in ("/profile", "/account/password", "/courses/sample-course",
+                 "/courses/sample-course/objectives/first-objective/quiz",
+                 "/courses/sample-course/references"):
+        page.goto(base + path)
+        assert_accessible(page, path)
+    for module in ("introduction", "first-objective", "second-objective"):
+        page.goto(f"{base}/courses/sample-course/modules/{module}")
+        assert_accessible(page, module)
+
+
+def test_quiz_in_each_state_by_keyboard_only_with_no_axe_violations(live_server, page):
+    from tests.test_browser import _attempt_from_url
+
+    base = live_server.url
+    with live_server.app.app_context():
+        make_user(email="a11y@example.org")
+    sign_in(page, base)
+    page.goto(base + "/courses/sample-course/modules/first-objective")
+    page.goto(base + "/courses/sample-course/objectives/first-objective/quiz")
+    assert_accessible(page, "quiz intro")
+
+    page.get_by_role("button", name="Start the quiz").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Quiz attempt 1")).to_be_visible()
+    assert_accessible(page, "quiz attempt")
+
+    page.get_by_role("button", name="Submit answers").focus()
+    page.keyboard.press("Enter")  # nothing chosen: the form comes back with errors
+    expect(page.get_by_role("alert")).to_contain_text("choose an answer")
+    assert_accessible(page, "quiz attempt with errors")
+
+    answer_by_keyboard(page, _attempt_from_url(live_server, page.url), right=0)
+    page.get_by_role("button", name="Submit answers").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Attempt 1: not passed")
+    assert_accessible(page, "failed results")
+
+    page.get_by_role("button", name="Retake the quiz with new questions").focus()
+    page.keyboard.press("Enter")
+    answer_by_keyboard(page, _attempt_from_url(live_server, page.url), right=3)
+    page.get_by_role("button", name="Submit answers").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Attempt 2: passed")
+    assert_accessible(page, "passed results")
