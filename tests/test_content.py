@@ -6,7 +6,7 @@ import pytest
 
 from course.catalogue import ContentStore, load_catalogue
 from course.rendering import render_markdown
-from tests.factories import make_user, sign_in
+from tests.factories import csrf_token, make_user, sign_in
 
 PROJECT_CONTENT = Path(__file__).resolve().parent.parent / "content"
 
@@ -182,3 +182,27 @@ def test_unknown_course_and_module_are_404(client):
 def test_citation_before_a_colon_is_still_a_citation():
     html = render_markdown("Two trials showed this [3]: both were small.\n\n[x]: https://example.org")
     assert '<a href="#ref-3"' in html
+
+
+@pytest.mark.parametrize("breakage", ["bad yaml", "question without answers", "missing module"])
+def test_content_broken_while_running_keeps_the_last_valid_version(client, content_dir, breakage):
+    make_user(email="kim@example.org")
+    sign_in(client, "kim@example.org")
+    course_dir = content_dir / "sample-course"
+    assert "Describe the first thing." in client.get("/courses/sample-course").get_data(as_text=True)
+    if breakage == "bad yaml":
+        (course_dir / "course.yaml").write_text("title: [unclosed\n")
+    elif breakage == "question without answers":
+        bank = course_dir / "quiz" / "first-objective.yaml"
+        bank.write_text(bank.read_text().replace("    correct: [a]\n", "", 1))
+    else:
+        (course_dir / "modules" / "second-objective.md").unlink()
+    for url in ("/courses/sample-course", "/courses/sample-course/modules/second-objective",
+                "/courses/sample-course/modules/first-objective"):
+        response = client.get(url)
+        assert response.status_code == 200, (breakage, url)
+    assert "Describe the first thing." in client.get("/courses/sample-course").get_data(as_text=True)
+    client.get("/courses/sample-course/modules/first-objective")
+    quiz = client.post("/courses/sample-course/objectives/first-objective/quiz",
+                       data={"csrf_token": csrf_token(client, "/profile")})
+    assert quiz.status_code == 302  # the quiz still draws from the last valid bank
