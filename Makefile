@@ -23,7 +23,7 @@ run: $(VENV)/.app-installed
 
 ## Set up and run the whole test suite.
 test: $(VENV)/.dev-installed
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 ## Production: gunicorn with several workers. Needs APP_ENV=production, SECRET_KEY,
 ## DATABASE_URL (PostgreSQL) and RATELIMIT_STORAGE_URI (Redis) in the environment.

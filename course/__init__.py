@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     register_database_handling(app)
 
+    from credits import views as credit_views
     from quizzes import views as quiz_views
 
     from . import auth, cli, instructor, views
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(quiz_views.bp)
     app.register_blueprint(instructor.bp)
+    app.register_blueprint(credit_views.bp)
     cli.register(app)
     app.jinja_env.filters["profession_label"] = lambda code: PROFESSIONS.get(code, code)
     _register_error_pages(app)

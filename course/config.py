@@ -47,6 +47,7 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "PASSWORD_RESET_RATE_LIMIT": "5 per 15 minutes",
+        "VERIFY_RATE_LIMIT": "60 per minute",
         "PASSWORD_RESET_MAX_AGE": 3600,
         "SESSION_IDLE_TIMEOUT": 30 * 60,
         "SESSION_ABSOLUTE_TIMEOUT": 12 * 3600,

@@ -31,6 +31,7 @@ class QuizAttempt(db.Model):
             name="result_with_status",
         ),
         Index("ix_quiz_attempts_user_course", "user_id", "course_slug"),
+        Index("ix_quiz_attempts_course_status", "course_slug", "status"),  # item analysis, reports
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,5 +1,6 @@
 """Test data: users and signed-in clients, made through the same functions the app uses."""
 import re
+from datetime import UTC, datetime
 from itertools import count
 
 from course.accounts import ProfileData, register_user, update_profile
@@ -60,3 +61,41 @@ def quiz_answers(attempt, right: int | None = None) -> dict[str, list[str]]:
             wrong = next(o for o, _ in question["options"] if o not in question["correct"])
             data[f"q-{question['id']}"] = [positions[wrong]]
     return data
+
+
+def complete_course(user: User, course_slug: str = "sample-course", completed_at: datetime | None = None):
+    """Record that `user` passed every quiz of the course, as the quizzes package does."""
+    from quizzes.models import CourseCompletion
+
+    completion = CourseCompletion(
+        user_id=user.id, course_slug=course_slug, content_version="test",
+        completed_at=completed_at or datetime(2025, 7, 29, 15, 0, tzinfo=UTC),
+    )
+    db.session.add(completion)
+    db.session.commit()
+    return completion
+
+
+def submit_evaluation(user: User, course_slug: str = "sample-course", answers: dict | None = None):
+    """Store a submitted course evaluation for `user` directly."""
+    from credits.models import EvaluationResponse
+
+    response = EvaluationResponse(
+        user_id=user.id, course_slug=course_slug, content_version="test",
+        answers=answers or {"objective-first-objective": "Agree", "time-spent": 60},
+    )
+    db.session.add(response)
+    db.session.commit()
+    return response
+
+
+def post_claim(client, approval_id: str, course_slug: str = "sample-course", **fields):
+    """POST the claim form for one credit; `fields` are amount, attested, moc_consent (prefixed as on the page)."""
+    token = csrf_token(client, "/profile")
+    data = {f"{approval_id}-csrf_token": token}
+    for name, value in fields.items():
+        if value is True:
+            value = "y"
+        if value not in (None, False):
+            data[f"{approval_id}-{name}"] = value
+    return client.post(f"/courses/{course_slug}/credit/{approval_id}", data=data)

@@ -89,6 +89,7 @@ def test_quiz_in_each_state_by_keyboard_only_with_no_axe_violations(live_server,
 
     page.get_by_role("button", name="Retake the quiz with new questions").focus()
     page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Quiz attempt 2")).to_be_visible()
     answer_by_keyboard(page, _attempt_from_url(live_server, page.url), right=3)
     page.get_by_role("button", name="Submit answers").focus()
     page.keyboard.press("Enter")

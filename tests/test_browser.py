@@ -78,7 +78,7 @@ def test_fail_read_feedback_retake_and_pass(live_server, page):
     page.get_by_role("link", name="Take the quiz").click()
     expect(page.get_by_text("70% correct")).to_be_visible()
     page.get_by_role("button", name="Start the quiz").click()
-
+    expect(page.get_by_role("heading", name="Quiz attempt 1")).to_be_visible()
     _answer(page, _attempt_from_url(live_server, page.url), right=0)
     page.get_by_role("button", name="Submit answers").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Attempt 1: not passed")
@@ -87,6 +87,7 @@ def test_fail_read_feedback_retake_and_pass(live_server, page):
     expect(page.locator(".tag.correct")).to_have_count(0)
 
     page.get_by_role("button", name="Retake the quiz with new questions").click()
+    expect(page.get_by_role("heading", name="Quiz attempt 2")).to_be_visible()
     _answer(page, _attempt_from_url(live_server, page.url), right=3)
     page.get_by_role("button", name="Submit answers").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Attempt 2: passed")

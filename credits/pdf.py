@@ -1,0 +1,187 @@
+"""Certificate and transcript PDFs, drawn with ReportLab's canvas.
+
+Text is set in DejaVu Sans, shipped in credits/fonts/ and embedded (subset) in every PDF, so
+any name in Latin, Greek or Cyrillic script prints and can be read back as text. The fonts
+are parsed once per process; after that one certificate takes a few milliseconds
+(bench/pdf_speed.py measures it).
+"""
+import io
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import segno
+from reportlab.lib.pagesizes import landscape, letter
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from .formats import format_amount, long_date, utc_date
+from .models import Certificate
+
+FONT_DIR = Path(__file__).parent / "fonts"
+REGULAR = "DejaVuSans"
+BOLD = "DejaVuSans-Bold"
+INK = (0.1, 0.1, 0.12)
+MUTED = (0.3, 0.3, 0.33)
+WARNING = (0.6, 0.05, 0.05)
+STATUS_NOTICE = {
+    "revoked": "REVOKED: this certificate is no longer valid.",
+    "superseded": "SUPERSEDED: this certificate was replaced by a corrected one.",
+}
+
+
+@cache
+def _register_fonts() -> None:
+    pdfmetrics.registerFont(TTFont(REGULAR, str(FONT_DIR / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+
+
+class _Page:
+    """A canvas with a cursor moving down the page, writing centred or left-aligned wrapped text."""
+
+    def __init__(self, canvas: Canvas, width: float, height: float, margin: float):
+        self.canvas = canvas
+        self.width, self.height, self.margin = width, height, margin
+        self.y = height - margin
+
+    @property
+    def text_width(self) -> float:
+        return self.width - 2 * self.margin
+
+    def text(self, value: str, *, size: float = 11, bold: bool = False, centred: bool = False,
+             colour=INK, leading: float | None = None, after: float = 0, width: float | None = None) -> None:
+        font = BOLD if bold else REGULAR
+        leading = leading or size * 1.3
+        self.canvas.setFont(font, size)
+        self.canvas.setFillColorRGB(*colour)
+        for line in simpleSplit(value, font, size, width or self.text_width):
+            self.y -= leading
+            if centred:
+                self.canvas.drawCentredString(self.width / 2, self.y, line)
+            else:
+                self.canvas.drawString(self.margin, self.y, line)
+        self.y -= after
+
+    def space(self, points: float) -> None:
+        self.y -= points
+
+
+def _draw_qr(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
+    """A QR code for `url`, `size` points square with its lower-left corner at (x, y), linked to `url`."""
+    matrix = segno.make(url, error="m").matrix
+    modules = len(matrix)
+    module = size / modules
+    path = canvas.beginPath()
+    for row_index, row in enumerate(matrix):
+        top = y + size - (row_index + 1) * module
+        column = 0
+        while column < modules:  # one rectangle per run of dark modules
+            if row[column]:
+                start = column
+                while column < modules and row[column]:
+                    column += 1
+                path.rect(x + start * module, top, (column - start) * module, module)
+            else:
+                column += 1
+    canvas.setFillColorRGB(0, 0, 0)
+    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.linkURL(url, (x, y, x + size, y + size), relative=0)
+
+
+def credit_line(certificate: Certificate) -> str:
+    return f"{format_amount(certificate.amount)} {certificate.unit}"
+
+
+def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
+    """The certificate as a one-page landscape PDF."""
+    _register_fonts()
+    buffer = io.BytesIO()
+    width, height = landscape(letter)
+    canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1)
+    canvas.setTitle(f"Certificate: {certificate.course_title}")
+    canvas.setAuthor(certificate.provider_name)
+    canvas.setSubject(credit_line(certificate))
+    canvas.setStrokeColorRGB(*MUTED)
+    canvas.setLineWidth(1.5)
+    canvas.rect(24, 24, width - 48, height - 48)
+
+    page = _Page(canvas, width, height, margin=54)
+    page.text(certificate.provider_name, size=13, bold=True, centred=True)
+    page.text(", ".join(certificate.address_lines), size=9.5, centred=True, colour=MUTED, after=10)
+    if certificate.status in STATUS_NOTICE:
+        page.text(STATUS_NOTICE[certificate.status], size=12, bold=True, centred=True, colour=WARNING, after=4)
+    page.text("Certificate of Completion", size=24, bold=True, centred=True, after=8)
+    page.text("This certifies that", size=11, centred=True, colour=MUTED)
+    page.text(certificate.learner_name, size=22, bold=True, centred=True, after=4)
+    page.text("has completed the continuing education activity", size=11, centred=True, colour=MUTED)
+    page.text(certificate.course_title, size=15, bold=True, centred=True, after=6)
+    page.text(f"Format: {certificate.course_format}", size=10.5, centred=True)
+    page.text(f"Completion date: {long_date(certificate.completion_date)}", size=10.5, centred=True, after=10)
+    page.text(f"Credit awarded: {credit_line(certificate)}", size=13, bold=True, centred=True)
+    if certificate.pharmacology_hours is not None:
+        page.text(
+            f"Pharmacology hours: {format_amount(certificate.pharmacology_hours)} (included in the credit above)",
+            size=10.5, centred=True,
+        )
+    page.text(f"Accrediting or approving body: {certificate.approval_body}", size=10, centred=True)
+    if certificate.approval_number:
+        page.text(f"Provider or approval number: {certificate.approval_number}", size=10, centred=True)
+    page.space(8)
+    page.text(certificate.statement, size=9, colour=MUTED, leading=11.5)
+
+    bottom, qr_size = 40, 84
+    verify_line = f"Verify at: {verify_url}"
+    canvas.setFont(REGULAR, 9)
+    canvas.setFillColorRGB(*INK)
+    canvas.drawString(page.margin, bottom + 40, f"Verification code: {certificate.code}")
+    canvas.drawString(page.margin, bottom + 26, verify_line)
+    line_end = page.margin + pdfmetrics.stringWidth(verify_line, REGULAR, 9)
+    canvas.linkURL(verify_url, (page.margin, bottom + 22, line_end, bottom + 34), relative=0)
+    canvas.drawString(page.margin, bottom + 12, f"Issued: {long_date(utc_date(certificate.issued_at))}")
+    _draw_qr(canvas, verify_url, width - page.margin - qr_size, bottom, qr_size)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def transcript_pdf(
+    learner_name: str, certificates: Sequence[Certificate], totals: Sequence[tuple[str, Decimal]],
+    generated_on: date, verify_url_for,
+) -> bytes:
+    """The learner's transcript: each certificate, then total credit per unit. `verify_url_for(code)` gives each URL."""
+    _register_fonts()
+    buffer = io.BytesIO()
+    width, height = letter
+    canvas = Canvas(buffer, pagesize=letter, pageCompression=1)
+    canvas.setTitle(f"Transcript: {learner_name}")
+    page = _Page(canvas, width, height, margin=54)
+
+    def new_page_if_below(points: float) -> None:
+        if page.y - points < page.margin:
+            canvas.showPage()
+            page.y = height - page.margin
+
+    page.text("Continuing education transcript", size=18, bold=True)
+    page.text(learner_name, size=13, bold=True)
+    page.text(f"Generated on {long_date(generated_on)}", size=9.5, colour=MUTED, after=12)
+    if not certificates:
+        page.text("No certificates yet.", size=11)
+    for certificate in certificates:
+        new_page_if_below(90)
+        page.text(f"{long_date(certificate.completion_date)}: {certificate.course_title}", size=11, bold=True)
+        status = "" if certificate.status == "valid" else f" ({certificate.status.upper()}, not counted in the totals)"
+        page.text(f"{credit_line(certificate)}{status}", size=10.5)
+        number = f", No. {certificate.approval_number}" if certificate.approval_number else ""
+        page.text(f"{certificate.approval_body}{number}", size=9.5, colour=MUTED)
+        page.text(f"Verification: {verify_url_for(certificate.code)}", size=8.5, colour=MUTED, after=10)
+    new_page_if_below(40 + 16 * len(totals))
+    page.text("Totals by unit of credit", size=13, bold=True, after=2)
+    for unit, amount in totals:
+        page.text(f"{unit}: {format_amount(amount)}", size=11)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
