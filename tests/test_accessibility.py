@@ -1,4 +1,6 @@
 """WCAG 2.2 AA: axe-core finds no violations on the learner pages; a quiz can be done by keyboard."""
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
@@ -95,3 +97,37 @@ def test_quiz_in_each_state_by_keyboard_only_with_no_axe_violations(live_server,
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Attempt 2: passed")
     assert_accessible(page, "passed results")
+
+
+def test_credit_pages_have_no_axe_violations(live_server, page):
+    from datetime import UTC, datetime
+
+    from tests.factories import complete_course
+
+    base = live_server.url
+    live_server.app.config["CLOCK"] = lambda: datetime(2025, 7, 29, 16, 0, tzinfo=UTC)
+    with live_server.app.app_context():
+        user = make_user(email="a11y@example.org", profession="nurse", licences=[("AL", "RN-1"), ("KY", "RN-2")])
+        complete_course(user)
+    sign_in(page, base)
+    page.goto(base + "/courses/sample-course/evaluation")
+    assert_accessible(page, "evaluation form")
+    page.get_by_role("button", name=re.compile("Submit")).click()
+    assert_accessible(page, "evaluation form with errors")
+    for fieldset in page.locator("fieldset").all():
+        radios = fieldset.locator("input[type=radio]")
+        if radios.count():
+            radios.first.check()
+    for number_input in page.locator("input[type=number]").all():
+        number_input.fill("60")
+    page.get_by_role("button", name=re.compile("Submit")).click()
+    page.goto(base + "/courses/sample-course/credit")
+    assert_accessible(page, "claim page")
+    page.locator("form", has=page.locator("input[name='ancc-csrf_token']")).get_by_role("button").click()
+    expect(page).to_have_url(re.compile(r"/certificates/\d+$"))
+    assert_accessible(page, "certificate")
+    verify_link = page.locator("a[href*='/verify/']").first.get_attribute("href")
+    page.goto(base + "/transcript")
+    assert_accessible(page, "transcript")
+    page.goto(verify_link if verify_link.startswith("http") else base + verify_link)
+    assert_accessible(page, "verify page")

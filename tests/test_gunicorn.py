@@ -154,3 +154,26 @@ def test_rate_limit_is_shared_by_all_workers(gunicorn_server):
                 for _ in range(12)]
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
+
+
+def test_duplicate_certificate_claims_across_workers_issue_one(gunicorn_server):
+    from credits.models import Certificate
+    from tests.factories import complete_course, submit_evaluation
+
+    app, base = gunicorn_server
+    with app.app_context():
+        user = make_user(email="claims@example.org", profession="nurse", licences=[("AL", "RN-1")])
+        complete_course(user)
+        submit_evaluation(user)
+    browser = Browser(base)
+    status, _ = browser.request("/sign-in", {"csrf_token": browser.csrf_token(), "email": "claims@example.org",
+                                             "password": DEFAULT_PASSWORD})
+    assert status == 302
+    token = browser.csrf_token("/profile")
+    claim = {"ancc-csrf_token": token}
+    results = fire_at_once(CLIENTS, lambda: browser.request("/courses/sample-course/credit/ancc", claim))
+    assert {status for status, _ in results} == {303}, [body[-500:] for status, body in results if status != 303][:1]
+    with app.app_context():
+        certificates = db.session.scalars(select(Certificate).where(Certificate.approval_id == "ancc")).all()
+        assert len(certificates) == 1
+        db.session.remove()
