@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test check serve-prod clean
+.PHONY: run test check audit serve-prod clean
 
 $(VENV)/.app-installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ test: $(VENV)/.dev-installed
 serve-prod: $(VENV)/.app-installed
 	$(BIN)/flask db upgrade
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+## Static analysis (fails on high severity) and, where its vulnerability service is
+## reachable, a dependency audit of the pinned requirements.
+audit: $(VENV)/.dev-installed
+	$(BIN)/bandit -q -r course quizzes credits --severity-level high
+	@if $(BIN)/python -c "import urllib.request; urllib.request.urlopen('https://api.osv.dev', timeout=5)" 2>/dev/null; \
+	then $(BIN)/pip-audit --strict -s osv -r requirements.txt; \
+	else echo "pip-audit skipped: its vulnerability service (api.osv.dev) is not reachable from here" >&2; fi
 
 ## Validate the course content.
 check: $(VENV)/.app-installed

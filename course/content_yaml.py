@@ -76,7 +76,8 @@ class YamlProblem(Exception):
 def parse_yaml(text: str, first_line: int = 1):
     """Parse YAML text; raise YamlProblem(line, message) if it is not valid YAML."""
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+        # _LineLoader is a SafeLoader subclass: it builds plain data only.
+        data = yaml.load(text, Loader=_LineLoader)  # nosec B506
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = (mark.line if mark else 0) + first_line
