@@ -97,6 +97,8 @@ def _register_error_pages(app: Flask) -> None:
         code = getattr(error, "code", 500) or 500
         if isinstance(error, CSRFError):
             message = "Your form expired or was sent without its security token. Please reload the page and try again."
+        elif code == 400 and error.description != type(error).description:
+            message = error.description  # abort(400, "...") with its own explanation
         else:
             message = messages.get(code, getattr(error, "description", "Error"))
         return render_template("error.html", code=code, message=message), code

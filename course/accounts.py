@@ -141,7 +141,7 @@ RESET_SALT = "password-reset"
 
 def _reset_fingerprint(user: User) -> str:
     """Changes whenever the password does, so a used reset token cannot be used again."""
-    return hashlib.sha256(f"{user.password_hash}:{user.session_version}".encode()).hexdigest()[:16]
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def make_reset_token(user: User, secret_key: str) -> str:

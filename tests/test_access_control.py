@@ -1,0 +1,88 @@
+"""Who may open every route: anonymous visitors, the learner who owns the data, another
+learner, an instructor and an administrator. A route missing from ACCESS fails the suite."""
+from flask import url_for
+
+from tests.factories import csrf_token, sign_in
+from tests.routes import ROLES, build_world, routes
+
+OK, TO_SIGN_IN, FORBIDDEN, NOT_FOUND, AWAY = 200, "sign-in", 403, 404, "redirect"
+
+PUBLIC = dict.fromkeys(ROLES, OK)
+SIGNED_IN = {"anonymous": TO_SIGN_IN, "owner": OK, "other_learner": OK, "instructor": OK, "admin": OK}
+SIGNED_OUT_ONLY = {"anonymous": OK, "owner": AWAY, "other_learner": AWAY, "instructor": AWAY, "admin": AWAY}
+INSTRUCTORS = {"anonymous": TO_SIGN_IN, "owner": FORBIDDEN, "other_learner": FORBIDDEN, "instructor": OK, "admin": OK}
+ADMINS = {"anonymous": TO_SIGN_IN, "owner": FORBIDDEN, "other_learner": FORBIDDEN, "instructor": FORBIDDEN, "admin": OK}
+
+
+def owner_only(others):
+    return {"anonymous": TO_SIGN_IN, "owner": OK, "other_learner": others, "instructor": others, "admin": others}
+
+
+# What a GET (or, for POST-only routes, an empty POST with a valid CSRF token) answers.
+ACCESS = {
+    "course.index": PUBLIC,
+    "course.course_page": PUBLIC,
+    "course.references_page": PUBLIC,
+    "course.module_page": SIGNED_IN,
+    "auth.register": SIGNED_OUT_ONLY,
+    "auth.sign_in": SIGNED_OUT_ONLY,
+    "auth.forgot_password": PUBLIC,
+    "auth.reset_password": PUBLIC,
+    "auth.sign_out": dict.fromkeys(ROLES, AWAY),
+    "auth.profile": SIGNED_IN,
+    "auth.change_password_page": SIGNED_IN,
+    "quizzes.quiz_intro": owner_only(FORBIDDEN),  # others have not read the module
+    "quizzes.attempt_page": owner_only(FORBIDDEN),
+    "quizzes.submit": {**owner_only(FORBIDDEN), "owner": 422},  # an empty submission
+    "quizzes.history": SIGNED_IN,
+    "credits.evaluation": SIGNED_IN,  # others are told to complete the course first
+    "credits.claim_page": SIGNED_IN,
+    "credits.claim": {**owner_only(409), "owner": AWAY},
+    "credits.certificate_page": owner_only(NOT_FOUND),
+    "credits.certificate_download": owner_only(NOT_FOUND),
+    "credits.transcript": SIGNED_IN,
+    "credits.transcript_download": SIGNED_IN,
+    "credits.verify": PUBLIC,
+    "instructor.content_status": INSTRUCTORS,
+    "instructor.module_preview": INSTRUCTORS,
+    "instructor.questions_preview": INSTRUCTORS,
+    "instructor.item_analysis": INSTRUCTORS,
+}
+
+
+def outcome(response) -> object:
+    if response.status_code in (302, 303):
+        return TO_SIGN_IN if "/sign-in" in response.headers["Location"] else AWAY
+    return response.status_code
+
+
+def test_every_route_has_an_access_rule(app):
+    missing = sorted({rule.endpoint for rule in routes(app)} - set(ACCESS))
+    assert missing == [], f"add these endpoints to ACCESS in tests/test_access_control.py: {missing}"
+
+
+def test_every_route_answers_each_role_as_the_table_says(app):
+    app.config["SIGN_IN_RATE_LIMIT"] = "1000 per minute"  # this test signs in many times
+    world = build_world(app)
+    clients = {role: app.test_client() for role in ROLES}
+    for role, email in world.users.items():
+        sign_in(clients[role], email)
+    tokens = {role: csrf_token(client, "/forgot-password") for role, client in clients.items()}
+    mismatches = []
+    for rule in routes(app):
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **world.params(rule))
+        for role in ROLES:
+            client = clients[role]
+            if "GET" in rule.methods:
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": tokens[role], f"{world.params(rule).get('approval_id')}-csrf_token": tokens[role]})
+            expected = ACCESS.get(rule.endpoint, {}).get(role)
+            if outcome(response) != expected:
+                mismatches.append(f"{rule.endpoint} as {role}: got {outcome(response)}, expected {expected}")
+            if rule.endpoint == "auth.sign_out":  # sign back in, with a new session and token
+                if role != "anonymous":
+                    sign_in(client, world.users[role])
+                tokens[role] = csrf_token(client, "/forgot-password")
+    assert mismatches == [], "\n".join(mismatches)
