@@ -7,7 +7,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .catalogue import ContentStore
-from .database import register_database_handling, sqlite_write_intent
+from .database import (
+    join_sqlite_write_queue, leave_sqlite_write_queue, register_database_handling, sqlite_write_intent,
+)
 from .config import PROJECT_DIR, load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .mail import LogMailSender
@@ -128,4 +130,12 @@ def _sqlite_begin(connection):
     locked" if another writer committed in between; an immediate one waits its turn instead.
     """
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_intent.get() else "BEGIN")
+        if sqlite_write_intent.get():
+            join_sqlite_write_queue(connection)  # see course/database.py: a queue, not busy-handler sleeps
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except Exception:
+                leave_sqlite_write_queue(connection)
+                raise
+        else:
+            connection.exec_driver_sql("BEGIN")

@@ -1,0 +1,554 @@
+"""The benchmark: every figure as a ratio against a baseline measured in the same run.
+
+Run it with bench/run (which checks the tools first); see bench/README.md for what is
+measured and how. `--quick` uses small sizes and short runs to try it out.
+"""
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import os
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
+if os.environ.get("BENCH_WITHOUT_RL_ACCEL"):  # before/after figures (see platform_app.py)
+    sys.modules["_rl_accel"] = None
+sys.path.insert(0, str(PROJECT))
+sys.path.insert(0, str(BENCH))
+
+import harness  # noqa: E402
+import learners  # noqa: E402
+from harness import Load, Server, wrk  # noqa: E402
+
+SLUG = "treatment-resistant-depression"
+PAGES = [  # (key, label, expected status, throughput target as a fraction of the floor)
+    ("module", "module page", 200, 0.5),
+    ("course", "course page", 200, 0.5),
+    ("quiz", "quiz page (open attempt)", 200, None),
+    ("submit", "quiz submission", 302, 0.3),
+    ("claim", "claim page", 200, None),
+    ("pdf", "certificate PDF download", 200, 0.2),
+    ("verify", "verify page (public)", 200, 0.5),
+]
+LARGE_DB_LATENCY_LIMIT = 1.2
+EXPORT_TIME_LIMIT = 3.0
+EXPORT_MEMORY_LIMIT = 1.2
+
+
+@dataclass(frozen=True)
+class Sizes:
+    users: int
+    attempts: int
+    certificates: int
+    export_large: int
+    seconds: float  # per wrk run
+    rounds: int  # floor-then-page pairs per page; the median pair counts
+    readers: int
+
+
+FULL = Sizes(users=100_000, attempts=1_000_000, certificates=200_000, export_large=1_000_000, seconds=5, rounds=3,
+             readers=32)
+QUICK = Sizes(users=5_000, attempts=50_000, certificates=10_000, export_large=50_000, seconds=2, rounds=1, readers=8)
+
+
+class Results:
+    """The figures, in the order measured: each {"name", "value", "unit", "target", "met"}."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+        self.notes: list[str] = []
+
+    def add(self, name: str, value: float | None, unit: str, target: str | None = None, met: bool | None = None,
+            digits: int = 2) -> None:
+        value = None if value is None else round(value, digits)
+        self.rows.append({"name": name, "value": value, "unit": unit, "target": target, "met": met})
+        shown = "n/a" if value is None else f"{value:,}"
+        verdict = "" if met is None else ("  met" if met else "  NOT MET")
+        print(f"  {name}: {shown} {unit}" + (f"  (target {target}){verdict}" if target else ""), flush=True)
+
+    def table(self) -> str:
+        lines = ["| figure | value | unit | target | met |", "| --- | ---: | --- | --- | --- |"]
+        for row in self.rows:
+            value = "n/a" if row["value"] is None else f"{row['value']:,}"
+            met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")
+            lines.append(f"| {row['name']} | {value} | {row['unit']} | {row['target'] or ''} | {met} |")
+        return "\n".join(lines)
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+class Run:
+    """One benchmark run: a temp dir with the content copy, databases, servers and request files."""
+
+    def __init__(self, args, sizes: Sizes):
+        self.args, self.sizes = args, sizes
+        self.tmp = Path(tempfile.mkdtemp(prefix="ce-bench-"))
+        self.results = Results()
+        self.redis: subprocess.Popen | None = None
+        self.content = self.tmp / "content"
+        shutil.copytree(PROJECT / "content", self.content)
+        self.secret = secrets.token_hex(32)
+        self.env = {
+            "APP_ENV": "production", "SECRET_KEY": self.secret, "CONTENT_DIR": str(self.content),
+            "RATELIMIT_STORAGE_URI": self.start_redis(), "FLASK_APP": "wsgi", "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        self.floor: Server | None = None
+        wanted = set(args.pages.split(",")) if args.pages else None
+        self.pages_measured = [page for page in PAGES if wanted is None or page[0] in wanted]
+        self.small: dict[str, Load] = {}
+        self.floors: list[float] = []
+        self.batches = 0  # submitter batches so far (each needs its own e-mail prefix)
+
+    # --- set-up and clean-up -----------------------------------------------------------
+
+    def start_redis(self) -> str:
+        """Rate-limit counters in a private Redis, as the README says for several workers."""
+        if shutil.which("redis-server") is None:
+            return "memory://"
+        port = harness.free_port()
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        for _ in range(50):
+            result = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True)
+            if result.stdout.strip() == "PONG":
+                return f"redis://127.0.0.1:{port}/0"
+            time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    def cleanup(self) -> None:
+        harness.stop_all()
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.terminate()
+            self.redis.wait(timeout=10)
+        self.redis = None
+        if self.args.keep:
+            log(f"kept {self.tmp}")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def db_env(self, db_file: Path) -> dict[str, str]:
+        return {**self.env, "DATABASE_URL": f"sqlite:///{db_file}"}
+
+    def migrate(self, db_file: Path) -> None:
+        subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=PROJECT, env={**os.environ, **self.db_env(db_file)},
+                       check=True, capture_output=True)
+
+    def app_for(self, db_file: Path):
+        """An app object on `db_file` in this process, to prepare data and sign cookies."""
+        for key, value in self.db_env(db_file).items():
+            os.environ[key] = value
+        from course import create_app
+
+        return create_app()
+
+    # --- measurements ------------------------------------------------------------------
+
+    def floor_load(self) -> Load:
+        load = wrk(self.floor.base, self.floor_requests, seconds=self.sizes.seconds, connections=self.args.connections)
+        self.check(load, "floor")
+        self.floors.append(load.rps)
+        return load
+
+    def check(self, load: Load, what: str) -> None:
+        if load.bad or load.errors:
+            raise RuntimeError(f"{what}: {load.bad} unexpected responses (first: {load.first_bad}), "
+                               f"{load.errors} socket errors")
+
+    def content_and_pdf(self) -> None:
+        log("\nContent and certificates (in this process)")
+        from course.catalogue import load_catalogue
+
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            catalogue = load_catalogue(self.content)
+            times.append(time.perf_counter() - started)
+        assert not catalogue.problems, catalogue.problems
+        self.catalogue_seconds = statistics.median(times)
+        import pdf_speed
+
+        certificate = pdf_speed.sample_certificate()
+        url = f"https://ce.example.org/verify/{certificate.code}"
+        from credits.pdf import certificate_pdf
+
+        certificate_pdf(certificate, url)  # parses the fonts, once per process
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < min(self.sizes.seconds, 4):
+            certificate_pdf(certificate, url)
+            count += 1
+        self.pdf_per_second = count / (time.perf_counter() - started)
+
+    def prepare(self, db_file: Path, label: str) -> dict[str, Path]:
+        """Add the benchmark's learners to `db_file`; write the request files for every page."""
+        app = self.app_for(db_file)
+        course = app.extensions["content"].catalogue().courses[SLUG]
+        started = time.perf_counter()
+        readers = learners.add_readers(app, course, self.sizes.readers)
+        cookies = learners.Cookies(app)
+        files = {}
+        for name, lines in learners.page_requests(course, readers, cookies).items():
+            files[name] = learners.write_requests(self.tmp / f"{label}-{name}.txt", lines)
+        self.app, self.course, self.cookies = app, course, cookies
+        log(f"  {len(readers)} readers with {sum(len(r.certificate_ids) for r in readers)} certificates "
+            f"({time.perf_counter() - started:.1f} s)")
+        return files
+
+    def submissions(self, db_file: Path, label: str, count: int, round_: int) -> Path:
+        started = time.perf_counter()
+        self.batches += 1
+        prepared = learners.add_submitters(self.app, self.course, count, prefix=f"submitter{self.batches}")
+        path = learners.write_requests(self.tmp / f"{label}-submit-{round_}.txt",
+                                       learners.submission_requests(prepared, self.cookies))
+        log(f"  {len(prepared):,} open attempts to submit ({time.perf_counter() - started:.1f} s)")
+        return path
+
+    def pages(self, db_file: Path, label: str) -> dict[str, Load]:
+        """Every page under wrk against gunicorn on `db_file`, each right after a floor run."""
+        files = self.prepare(db_file, label)
+        server = Server("bench.platform_app:app", self.db_env(db_file), self.tmp / f"{label}-gunicorn.log",
+                        self.args.workers, ready_path="/sign-in").start()
+        try:
+            for key, path in files.items():  # every page answers as expected before it is loaded
+                method, url, cookie, _ = path.read_text().split("\n")[0].split("\t")
+                status, body, _ = server.get(url, cookie)
+                if status != 200:
+                    raise RuntimeError(f"{label} {key} {url}: {status} {body[:300]!r}")
+            wrk(server.base, files["module"], seconds=2, connections=self.args.connections)  # warm the workers
+            loads = {}
+            for key, name, expect, _ in self.pages_measured:
+                rounds = []
+                for round_ in range(self.sizes.rounds):
+                    floor = self.floor_load()
+                    if key == "submit":
+                        load = self.submission_load(server, db_file, f"{label}{round_}", floor)
+                    else:
+                        if round_ == 0:
+                            wrk(server.base, files[key], seconds=1, connections=self.args.connections)
+                        load = wrk(server.base, files[key], seconds=self.sizes.seconds,
+                                   connections=self.args.connections, expect=expect)
+                    self.check(load, f"{label} {key}")
+                    load.floor_rps = floor.rps
+                    rounds.append(load)
+                    log(f"  {name:28s} {load.rps:8.1f} req/s ({load.rps / floor.rps:.3f} of the floor's "
+                        f"{floor.rps:.0f}), p50 {load.p50_ms:.1f} ms, p95 {load.p95_ms:.1f} ms")
+                # The round with the median ratio to its floor stands for the page (noise from other work on
+                # the machine hits a floor run and the page run next to it alike).
+                loads[key] = sorted(rounds, key=lambda load: load.rps / load.floor_rps)[len(rounds) // 2]
+            if label == "small":
+                self.content_change(server, files["module"])
+        finally:
+            server.stop()
+            from course.extensions import db
+
+            with self.app.app_context():
+                db.engine.dispose()  # no connection of this process stays open on the database
+        return loads
+
+    def submission_load(self, server: Server, db_file: Path, label: str, floor: Load) -> Load:
+        """Each submission needs its own open attempt: prepare enough for half the floor's rate, more if used up."""
+        count = int(floor.rps * self.sizes.seconds * 0.5) + 200
+        for round_ in range(1, 5):
+            path = self.submissions(db_file, label, count, round_)
+            load = wrk(server.base, path, seconds=self.sizes.seconds, connections=self.args.connections,
+                       expect=302, once=True)
+            if not load.exhausted:
+                return load
+            log(f"  ran out of open attempts after {load.requests - load.exhausted:,}; preparing more")
+            count *= 3
+        raise RuntimeError("quiz submissions kept running out of open attempts")
+
+    def content_change(self, server: Server, module_requests: Path) -> None:
+        """A request right after a content file changed (the worker re-reads the content) vs a normal one."""
+        method, url, cookie, _ = module_requests.read_text().split("\n")[0].split("\t")
+        normal = [server.get(url, cookie)[2] for _ in range(40)]
+        module_file = self.content / SLUG / "modules" / "pharmacologic.md"
+        after = []
+        for _ in range(7):
+            stamp = time.time()
+            os.utime(module_file, (stamp, stamp))
+            status, _, seconds = server.get(url, cookie)
+            assert status == 200, status
+            after.append(seconds)
+            for _ in range(2 * self.args.workers):  # let every worker catch up before the next change
+                server.get(url, cookie)
+        self.content_normal_ms = statistics.median(normal) * 1000
+        self.content_after_ms = statistics.median(after) * 1000
+
+    # --- phases ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        sizes = self.sizes
+        started = time.perf_counter()
+        log(f"Temp dir {self.tmp}; gunicorn.conf.py with WEB_CONCURRENCY={self.args.workers}; wrk -t1 "
+            f"-c{self.args.connections}, {sizes.seconds} s per run; rate limits in {self.env['RATELIMIT_STORAGE_URI']}")
+        self.content_and_pdf()
+        empty = self.tmp / "empty.sqlite3"
+        self.migrate(empty)
+        small, large = self.tmp / "small.sqlite3", self.tmp / "large.sqlite3"
+        shutil.copy(empty, small)
+        shutil.copy(empty, large)
+
+        self.floor_requests = learners.write_requests(self.tmp / "floor.txt", [("GET", "/", "", "")])
+        self.floor = Server("bench.floor_app:app", self.env, self.tmp / "floor-gunicorn.log", self.args.workers).start()
+        wrk(self.floor.base, self.floor_requests, seconds=2, connections=self.args.connections)  # warm up
+
+        log("\nSmall database (only the benchmark's own learners)")
+        self.small = self.pages(small, "small")
+
+        large_loads = None
+        exports = None
+        if not self.args.skip_large:
+            log(f"\nSeeding the large database: {sizes.users:,} learners, {sizes.attempts:,} attempts, "
+                f"{sizes.certificates:,} certificates")
+            import seed
+
+            totals = seed.seed(large, users=sizes.users, attempts=sizes.attempts, certificates=sizes.certificates,
+                               content=self.content, log=log)
+            self.seed_seconds = totals["seconds"]
+            log(f"  seeded in {totals['seconds']:.0f} s: {totals}")
+            exports = Exports(self, large) if not self.args.skip_exports else None
+            if exports is not None and exports.available:
+                exports.measure(sizes.certificates)  # exactly the seeded certificates, before the readers claim theirs
+            log("\nLarge database")
+            large_loads = self.pages(large, "large")
+            if exports is not None and exports.available:
+                have = exports.count()
+                grow = sizes.export_large - have
+                log(f"\nGrowing the certificates from {have:,} to {sizes.export_large:,} for the export")
+                extra_users = grow // 3 + 100  # 95% complete, with about 3.5 claimable credits each
+                more = seed.seed(large, users=extra_users, attempts=int(extra_users * 2.2), certificates=grow,
+                                 tag="export", completer_share=0.95, content=self.content, log=log)
+                log(f"  seeded in {more['seconds']:.0f} s")
+                exports.measure(sizes.export_large)
+        self.floor.stop()
+        self.report(large_loads, exports)
+        log(f"\nTotal time {time.perf_counter() - started:.0f} s")
+
+    # --- the table ---------------------------------------------------------------------
+
+    def report(self, large_loads: dict[str, Load] | None, exports: Exports | None) -> None:
+        results = self.results
+        floor_rps = statistics.median(self.floors)
+        log("\nResults")
+        results.add(f"floor: bare Flask page, gunicorn {self.args.workers} workers (median of {len(self.floors)} runs)",
+                    floor_rps, "req/s", digits=0)
+        for key, name, _, target in self.pages_measured:
+            load = self.small[key]
+            ratio = load.rps / load.floor_rps
+            results.add(f"{name}: throughput / floor", ratio, "x floor", f">= {target}" if target else None,
+                        ratio >= target if target else None, digits=3)
+            results.add(f"{name}: throughput", load.rps, "req/s", digits=0)
+            results.add(f"{name}: p50 latency", load.p50_ms, "ms", digits=1)
+            results.add(f"{name}: p95 latency", load.p95_ms, "ms", digits=1)
+            if large_loads:
+                large = large_loads[key]
+                results.add(f"{name}, large DB: p50 latency", large.p50_ms, "ms", digits=1)
+                results.add(f"{name}, large DB: p95 latency", large.p95_ms, "ms", digits=1)
+                ratio = large.p50_ms / load.p50_ms
+                results.add(f"{name}, large DB: p50 latency / small DB", ratio, "x", f"<= {LARGE_DB_LATENCY_LIMIT}",
+                            ratio <= LARGE_DB_LATENCY_LIMIT)
+                results.add(f"{name}, large DB: p95 latency / small DB", large.p95_ms / load.p95_ms, "x")
+                results.add(f"{name}, large DB: throughput / floor", large.rps / large.floor_rps, "x floor", digits=3)
+        if exports is not None and exports.figures:
+            exports.report(results)
+        elif not self.args.skip_large and not self.args.skip_exports:
+            results.notes.append("Exports not measured: credits.reports (completions_csv, `flask reports completions`) "
+                                 "is not in this tree yet.")
+        results.add("certificate PDFs per second, one process", self.pdf_per_second, "PDF/s", digits=1)
+        results.add("certificate PDFs per second, one process / floor req/s", self.pdf_per_second / floor_rps,
+                    "x floor", digits=3)
+        results.add("content: load and render the whole course from files", self.catalogue_seconds * 1000, "ms",
+                    digits=1)
+        results.add("content: normal module page request (one client)", self.content_normal_ms, "ms", digits=1)
+        results.add("content: first request after a content file changed", self.content_after_ms, "ms", digits=1)
+        results.add("content: that request / a normal one", self.content_after_ms / self.content_normal_ms, "x",
+                    digits=1)
+        self.write(results, self.page_table(large_loads))
+
+    def page_table(self, large_loads: dict[str, Load] | None) -> str:
+        """The request figures side by side, one line per page (the same numbers as in results.json)."""
+        head = "| page | req/s | / floor | target | met | p50 ms | p95 ms |"
+        rule = "| --- | ---: | ---: | --- | --- | ---: | ---: |"
+        if large_loads:
+            head += " large DB p50 ms | p95 ms | p50 large / small | target | met |"
+            rule += " ---: | ---: | ---: | --- | --- |"
+        lines = [head, rule]
+        for key, name, _, target in self.pages_measured:
+            load = self.small[key]
+            ratio = load.rps / load.floor_rps
+            met = "" if target is None else ("yes" if ratio >= target else "**no**")
+            line = (f"| {name} | {load.rps:,.0f} | {ratio:.3f} | {f'>= {target}' if target else ''} | {met} | "
+                    f"{load.p50_ms:.1f} | {load.p95_ms:.1f} |")
+            if large_loads:
+                large = large_loads[key]
+                scale = large.p50_ms / load.p50_ms
+                line += (f" {large.p50_ms:.1f} | {large.p95_ms:.1f} | {scale:.2f} | <= {LARGE_DB_LATENCY_LIMIT} | "
+                         f"{'yes' if scale <= LARGE_DB_LATENCY_LIMIT else '**no**'} |")
+            lines.append(line)
+        return "\n".join(lines)
+
+    def write(self, results: Results, pages: str) -> None:
+        table = f"{pages}\n\nEvery figure, as in results.json:\n\n{results.table()}"
+        print("\n" + table)
+        for note in results.notes:
+            print(f"note: {note}")
+        if self.args.quick or self.args.pages or self.args.skip_large:
+            print("\nnot a full run: results.json and README.md are left as they were")
+            return
+        (BENCH / "results.json").write_text(json.dumps(results.rows, indent=2, ensure_ascii=False) + "\n")
+        readme = BENCH / "README.md"
+        start, end = "<!-- results:start -->", "<!-- results:end -->"
+        text = readme.read_text() if readme.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
+        if start not in text:
+            text += f"\n{start}\n{end}\n"
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        body = (f"\nLatest full run: {stamp}, {os.cpu_count()} cores, WEB_CONCURRENCY={self.args.workers}, "
+                f"wrk -c{self.args.connections}, {self.sizes.seconds} s per page.\n\n{table}\n")
+        if results.notes:
+            body += "\n" + "\n".join(f"- {note}" for note in results.notes) + "\n"
+        readme.write_text(head + start + body + end + tail)
+        print(f"\nwrote {BENCH / 'results.json'} and the table in {readme}")
+
+
+class Exports:
+    """The completions CSV (credits.reports, `flask reports completions -o FILE`) vs the sqlite3 CLI."""
+
+    def __init__(self, run: Run, db_file: Path):
+        self.run, self.db_file = run, db_file
+        self.figures: list[dict] = []
+        try:
+            import credits.reports  # noqa: F401
+            self.available = shutil.which("sqlite3") is not None
+        except ImportError:
+            self.available = False
+
+    def count(self) -> int:
+        import sqlite3
+
+        with sqlite3.connect(self.db_file) as connection:
+            return connection.execute("SELECT count(*) FROM certificates").fetchone()[0]
+
+    def measure(self, rows_expected: int) -> None:
+        log(f"\nExports at {rows_expected:,} certificates")
+        out = self.run.tmp / "export.csv"
+        env = {**os.environ, **self.run.db_env(self.db_file)}
+        peak = self.run.tmp / "peak.json"
+        app_seconds, app_rss = timed_child([sys.executable, "-m", "flask", "reports", "completions", "-o", str(out)],
+                                           peak, env=env, cwd=PROJECT)
+        with out.open("rb") as file:
+            app_rows = sum(1 for _ in file) - 1
+        out.unlink()
+        cli_out = self.run.tmp / "export-sqlite3.csv"
+        with cli_out.open("wb") as file:
+            cli_seconds, cli_rss = timed_child(["sqlite3", "-csv", "-header", str(self.db_file), COMPLETIONS_SQL],
+                                               peak, stdout=file)
+        with cli_out.open("rb") as file:
+            cli_rows = sum(1 for _ in file) - 1
+        cli_out.unlink()
+        if app_rows != cli_rows:
+            raise RuntimeError(f"the export wrote {app_rows} rows, sqlite3 {cli_rows}")
+        figure = {"rows": app_rows, "seconds": app_seconds, "rss_mb": app_rss / 1024, "cli_seconds": cli_seconds,
+                  "cli_rss_mb": cli_rss / 1024}
+        self.figures.append(figure)
+        log(f"  flask reports completions: {app_rows:,} rows in {app_seconds:.1f} s ({app_rows / app_seconds:,.0f} rows/s), "
+            f"peak {figure['rss_mb']:.0f} MB; sqlite3 -csv: {cli_seconds:.1f} s, peak {figure['cli_rss_mb']:.0f} MB")
+
+    def report(self, results: Results) -> None:
+        for figure in self.figures:
+            size = f"{figure['rows']:,} rows"
+            results.add(f"completions export, {size}: rows per second", figure["rows"] / figure["seconds"], "rows/s",
+                        digits=0)
+            ratio = figure["seconds"] / figure["cli_seconds"]
+            results.add(f"completions export, {size}: time / sqlite3 CLI time", ratio,
+                        f"x ({figure['seconds']:.1f} s vs {figure['cli_seconds']:.1f} s)", f"<= {EXPORT_TIME_LIMIT}",
+                        ratio <= EXPORT_TIME_LIMIT)
+            results.add(f"completions export, {size}: peak memory (max RSS)", figure["rss_mb"], "MB", digits=0)
+        if len(self.figures) == 2:
+            ratio = self.figures[1]["rss_mb"] / self.figures[0]["rss_mb"]
+            results.add("completions export: peak memory at the large size / the small size", ratio, "x",
+                        f"<= {EXPORT_MEMORY_LIMIT}", ratio <= EXPORT_MEMORY_LIMIT)
+
+
+# The same rows and columns as credits.reports.completions_csv, in SQL for the sqlite3 CLI:
+# certificates with their learners, licences, best passed score per objective, and whether
+# the evaluation was submitted, in completion-date order.
+COMPLETIONS_SQL = """
+WITH lic AS (
+  SELECT user_id, group_concat(state || ' ' || number, '; ') AS licences
+  FROM (SELECT user_id, state, number FROM licences ORDER BY user_id, id) GROUP BY user_id
+), best AS (
+  SELECT user_id, course_slug, group_concat(objective_id || ': ' || best, '; ') AS scores
+  FROM (SELECT user_id, course_slug, objective_id, CAST(round(max(100.0 * score / total)) AS INTEGER) AS best
+        FROM quiz_attempts WHERE passed = 1 GROUP BY user_id, course_slug, objective_id
+        ORDER BY user_id, course_slug, objective_id)
+  GROUP BY user_id, course_slug
+)
+SELECT c.learner_name AS learner, u.email, coalesce(u.profession, '') AS profession,
+       coalesce(lic.licences, '') AS licences, c.course_slug AS course, c.completion_date,
+       coalesce(best.scores, '') AS objective_scores,
+       CASE WHEN e.id IS NULL THEN 'no' ELSE 'yes' END AS evaluation_submitted,
+       c.approval_body AS body, c.approval_id AS credit_type, c.amount, c.unit, c.code AS certificate_code, c.status
+FROM certificates c
+JOIN users u ON u.id = c.user_id
+LEFT JOIN lic ON lic.user_id = c.user_id
+LEFT JOIN best ON best.user_id = c.user_id AND best.course_slug = c.course_slug
+LEFT JOIN evaluation_responses e ON e.user_id = c.user_id AND e.course_slug = c.course_slug
+ORDER BY c.completion_date, c.id;
+"""
+
+
+def timed_child(command: list[str], result: Path, **kwargs) -> tuple[float, int]:
+    """Run `command` through bench/peak.py; return (wall seconds, peak resident memory in kB)."""
+    kwargs.setdefault("stdout", subprocess.DEVNULL)
+    process = subprocess.run([sys.executable, str(BENCH / "peak.py"), str(result), *command], stderr=subprocess.PIPE,
+                             **kwargs)
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[:4]} failed: {process.stderr.decode(errors='replace')[-2000:]}")
+    figures = json.loads(result.read_text())
+    return figures["seconds"], figures["max_rss_kb"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Measure the platform against a bare-Flask floor; see bench/README.md.")
+    parser.add_argument("--quick", action="store_true", help="small sizes and short runs, to try it out")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "4")),
+                        help="gunicorn workers for the floor and the platform alike (default 4, gunicorn.conf.py's)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8: two per worker)")
+    parser.add_argument("--seconds", type=float, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, help="floor-then-page pairs per page (the median counts)")
+    parser.add_argument("--skip-large", action="store_true", help="no large database (and no exports)")
+    parser.add_argument("--skip-exports", action="store_true")
+    parser.add_argument("--pages", help="only these pages, comma-separated (module,course,quiz,submit,claim,pdf,"
+                        "verify): for trying a change; results.json and README.md are not written")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, request files, logs)")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    if args.seconds:
+        sizes = Sizes(**{**sizes.__dict__, "seconds": args.seconds})
+    if args.rounds:
+        sizes = Sizes(**{**sizes.__dict__, "rounds": args.rounds})
+    run = Run(args, sizes)
+    atexit.register(run.cleanup)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: sys.exit(130))
+    run.run()
+
+
+if __name__ == "__main__":
+    main()
