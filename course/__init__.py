@@ -43,13 +43,14 @@ def create_app(config: dict | None = None) -> Flask:
     from credits import views as credit_views
     from quizzes import views as quiz_views
 
-    from . import auth, cli, instructor, views
+    from . import admin, auth, cli, instructor, views
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(quiz_views.bp)
     app.register_blueprint(instructor.bp)
     app.register_blueprint(credit_views.bp)
+    app.register_blueprint(admin.bp)
     cli.register(app)
     app.jinja_env.filters["profession_label"] = lambda code: PROFESSIONS.get(code, code)
     _register_error_pages(app)

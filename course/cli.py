@@ -1,4 +1,4 @@
-"""Command-line tools: `flask content check`, `flask users create-admin EMAIL`."""
+"""Command-line tools: `flask content check`, `flask users create-admin EMAIL`, `flask reports ...`."""
 import sys
 from pathlib import Path
 
@@ -6,9 +6,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .accounts import EmailTaken, find_user_by_email, register_user, set_role
+from credits.reports_cli import reports_cli
+
+from .accounts import EmailTaken, find_user_by_email, register_user
+from .audit import VIA_COMMAND_LINE, record_audit
 from .catalogue import load_catalogue
 from .extensions import db
+from .learners import change_role
 from .passwords import password_problem
 
 content_cli = AppGroup("content", help="Check course content.")
@@ -52,9 +56,11 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
             user = register_user(db.session, name=name, email=email, password=password, role="admin")
         except EmailTaken as error:
             raise click.ClickException(f"{email} already has an account") from error
+        record_audit(db.session, None, "role_change", target_type="user", target_id=user.id,
+                     details={"email": user.email, "from": None, "to": "admin", "via": VIA_COMMAND_LINE})
         action = "Created administrator"
     else:
-        set_role(db.session, user, "admin")
+        change_role(db.session, actor=None, user=user, role="admin", via=VIA_COMMAND_LINE)
         action = "Made administrator"
     db.session.commit()
     click.echo(f"{action}: {user.email}")
@@ -63,3 +69,4 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(reports_cli)

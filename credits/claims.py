@@ -236,8 +236,14 @@ def current_certificate(session: Session, user_id: int, course_slug: str, approv
 
 
 def new_code() -> str:
-    """A verification code: 192 random bits from the OS CSPRNG, URL-safe, unrelated to any id."""
-    return secrets.token_urlsafe(24)
+    """A verification code: 192 random bits from the OS CSPRNG, URL-safe, unrelated to any id.
+
+    Never one that starts with "-" (drawn again, 1 time in 64): it would read as an option on
+    the command line (`flask credits revoke CODE`) and as a formula in a spreadsheet.
+    """
+    while (code := secrets.token_urlsafe(24)).startswith("-"):
+        pass
+    return code
 
 
 def claim_credit(

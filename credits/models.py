@@ -44,6 +44,7 @@ class Certificate(db.Model):
             sqlite_where=text("status <> 'superseded'"), postgresql_where=text("status <> 'superseded'"),
         ),
         Index("ix_certificates_user_id", "user_id"),
+        Index("ix_certificates_completion_date", "completion_date"),  # completion reports filter and sort by it
         CheckConstraint(f"status IN {CERTIFICATE_STATUSES}", name="status"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(

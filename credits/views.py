@@ -9,13 +9,13 @@ import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
+from course.audit import VIA_COMMAND_LINE
 from course.catalogue import Course
 from course.clock import now
 from course.content import catalogue, get_course_or_404
 from course.extensions import db, limiter
-from course.models import User
 
-from . import claims
+from . import administration, claims
 from .claims import ClaimRequest, CreditError
 from .eligibility import MISSING_CONSENT, offered_credit
 from .forms import ClaimForm, add_evaluation_errors, claim_form, evaluation_answers, evaluation_form
@@ -250,9 +250,10 @@ def _certificate_by_code(code: str) -> Certificate:
 @click.argument("code")
 @click.option("--reason", required=True, help="Why the certificate is revoked (kept with it, not shown publicly).")
 def revoke_command(code: str, reason: str) -> None:
-    """Revoke the certificate with verification code CODE."""
+    """Revoke the certificate with verification code CODE (put -- before a code that starts with -)."""
     try:
-        claims.revoke_certificate(db.session, _certificate_by_code(code), reason=reason, now=now())
+        administration.revoke(db.session, _certificate_by_code(code), reason=reason, actor=None, via=VIA_COMMAND_LINE,
+                              now=now())
     except CreditError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()
@@ -262,12 +263,15 @@ def revoke_command(code: str, reason: str) -> None:
 @bp.cli.command("reissue")
 @click.argument("code")
 def reissue_command(code: str) -> None:
-    """Reissue the certificate with code CODE under the learner's current profile name (a name correction)."""
-    certificate = _certificate_by_code(code)
-    learner_name = db.session.get(User, certificate.user_id).name
+    """Reissue the certificate with code CODE under the learner's current profile name (a name correction).
+
+    Put -- before a code that starts with -.
+    """
     try:
-        replacement = claims.reissue_certificate(db.session, certificate, learner_name=learner_name, now=now())
+        replacement = administration.reissue(db.session, _certificate_by_code(code), actor=None, via=VIA_COMMAND_LINE,
+                                             now=now())
     except CreditError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()
-    click.echo(f"Reissued {code} to {learner_name} as {replacement.code}; the old code now shows as superseded.")
+    click.echo(f"Reissued {code} to {replacement.learner_name} as {replacement.code}; "
+               "the old code now shows as superseded.")

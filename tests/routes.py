@@ -19,6 +19,7 @@ class World:
     certificate; another learner; an instructor; an administrator."""
 
     users: dict
+    owner_id: int
     attempt_id: int
     certificate_id: int
     certificate_code: str
@@ -28,7 +29,7 @@ class World:
         samples = {
             "slug": "sample-course", "module_id": "second-objective", "objective_id": "first-objective",
             "approval_id": "ancc", "attempt_id": self.attempt_id, "certificate_id": self.certificate_id,
-            "code": self.certificate_code, "token": self.reset_token,
+            "code": self.certificate_code, "token": self.reset_token, "user_id": self.owner_id,
         }
         missing = set(rule.arguments) - set(samples)
         assert not missing, f"{rule.endpoint}: no sample value for {missing}; add one in tests/routes.py"
@@ -58,7 +59,8 @@ def build_world(app) -> World:
     db.session.add(certificate)
     db.session.commit()
     token = make_reset_token(owner, app.config["SECRET_KEY"])
-    return World({role: user.email for role, user in users.items()}, attempt.id, certificate.id, certificate.code, token)
+    return World({role: user.email for role, user in users.items()}, owner.id, attempt.id, certificate.id,
+                 certificate.code, token)
 
 
 def routes(app):

@@ -47,6 +47,18 @@ ACCESS = {
     "instructor.module_preview": INSTRUCTORS,
     "instructor.questions_preview": INSTRUCTORS,
     "instructor.item_analysis": INSTRUCTORS,
+    "admin.dashboard": ADMINS,
+    "admin.learners": ADMINS,
+    "admin.learner": ADMINS,
+    "admin.change_user_role": {**ADMINS, "admin": 422},  # an empty form: no role chosen
+    "admin.certificate": ADMINS,
+    "admin.revoke_certificate": {**ADMINS, "admin": 422},  # an empty form: no reason given
+    "admin.reissue_certificate": {**ADMINS, "admin": AWAY},  # reissued: on to the new certificate's page
+    "admin.completions": ADMINS,
+    "admin.export_completions": ADMINS,
+    "admin.export_pars": ADMINS,
+    "admin.export_evaluations": ADMINS,
+    "admin.audit": ADMINS,
 }
 
 

@@ -1,0 +1,108 @@
+"""What administrators do with accounts: find them, read a learner's whole record, change roles."""
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from credits.claims import evaluation_of
+from credits.models import Certificate, EvaluationResponse
+from quizzes.attempts import ObjectiveStatus, completion_for, objective_statuses
+from quizzes.models import CourseCompletion, QuizAttempt
+
+from .accounts import set_role
+from .audit import VIA_WEB, record_audit
+from .catalogue import Course
+from .models import ROLES, BoardId, Licence, User
+from .progress import CourseProgress, course_progress, modules_read
+
+
+def learner_search_query(text: str) -> Select:
+    """Accounts whose name, email, a licence number or a board ID contains `text` (any case), by name.
+
+    One query: each row carries the account's licences ("NY 123; CA 456") from a correlated
+    subquery, so a page of results never costs a query per row.
+    """
+    licences = (
+        select(func.aggregate_strings(Licence.state + " " + Licence.number, "; "))
+        .where(Licence.user_id == User.id).correlate(User).scalar_subquery()
+    )
+    query = select(User.id, User.name, User.email, User.role, User.profession, licences.label("licences"))
+    text = text.strip()
+    if text:
+        query = query.where(or_(
+            User.name.icontains(text, autoescape=True),
+            User.email.icontains(text, autoescape=True),
+            select(Licence.id).where(Licence.user_id == User.id, Licence.number.icontains(text, autoescape=True)).exists(),
+            select(BoardId.id).where(BoardId.user_id == User.id, BoardId.number.icontains(text, autoescape=True)).exists(),
+        ))
+    return query.order_by(User.name, User.id)
+
+
+@dataclass(frozen=True)
+class CourseRecord:
+    course: Course
+    progress: CourseProgress
+    objectives: list[ObjectiveStatus]
+    completion: CourseCompletion | None
+    evaluation: EvaluationResponse | None
+
+
+@dataclass(frozen=True)
+class LearnerRecord:
+    user: User
+    courses: list[CourseRecord]
+    attempts: list[QuizAttempt]  # every attempt at every course, including open ones
+    certificates: list[Certificate]  # every certificate, including revoked and superseded ones
+
+
+def learner_record(session: Session, user: User, courses: Iterable[Course]) -> LearnerRecord:
+    """Everything the platform holds about `user`'s learning, course by course (a few queries per course)."""
+    course_records = [
+        CourseRecord(
+            course,
+            course_progress(course, modules_read(session, user.id, course.slug)),
+            objective_statuses(session, user.id, course),
+            completion_for(session, user.id, course.slug),
+            evaluation_of(session, user.id, course.slug),
+        )
+        for course in courses
+    ]
+    attempts = session.scalars(
+        select(QuizAttempt).where(QuizAttempt.user_id == user.id)
+        .order_by(QuizAttempt.course_slug, QuizAttempt.objective_id, QuizAttempt.number)
+    )
+    certificates = session.scalars(
+        select(Certificate).where(Certificate.user_id == user.id)
+        .order_by(Certificate.course_slug, Certificate.approval_id, Certificate.id)
+    )
+    return LearnerRecord(user, course_records, list(attempts), list(certificates))
+
+
+class RoleChangeRefused(Exception):
+    pass
+
+
+SELF_DEMOTION_MESSAGE = (
+    "You cannot remove your own administrator role: ask another administrator to do it. "
+    "This keeps the platform from being left without an administrator by mistake."
+)
+
+
+def change_role(session: Session, *, actor: User | None, user: User, role: str, via: str = VIA_WEB) -> bool:
+    """Give `user` the `role`, audited; False if they hold it already.
+
+    `actor` is None from the command line. Administrators cannot demote themselves (see
+    SELF_DEMOTION_MESSAGE), which also means the last administrator cannot be demoted from the web.
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if actor is not None and actor.id == user.id and role != "admin":
+        raise RoleChangeRefused(SELF_DEMOTION_MESSAGE)
+    previous = user.role
+    if previous == role:
+        return False
+    set_role(session, user, role)
+    record_audit(session, actor, "role_change", target_type="user", target_id=user.id,
+                 details={"email": user.email, "from": previous, "to": role, "via": via})
+    return True

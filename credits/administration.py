@@ -1,0 +1,42 @@
+"""Revoking and reissuing certificates as an administrator: the claims.py rules plus an audit entry.
+
+The browser and `flask credits revoke|reissue` both come through here, so neither can skip the
+audit trail. Functions flush; the caller commits.
+"""
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from course.audit import record_audit
+from course.models import User
+
+from . import claims
+from .models import Certificate
+
+
+def revoke(session: Session, certificate: Certificate, *, reason: str, actor: User | None, via: str, now: datetime) -> None:
+    """Revoke a valid certificate, keeping the reason; raises claims.CreditError if it cannot be."""
+    claims.revoke_certificate(session, certificate, reason=reason, now=now)
+    record_audit(session, actor, "certificate_revoke", target_type="certificate", target_id=certificate.id, now=now,
+                 details={"code": certificate.code, "reason": certificate.revoked_reason, "via": via})
+
+
+def reissue(session: Session, certificate: Certificate, *, actor: User | None, via: str, now: datetime) -> Certificate:
+    """Replace a valid certificate with one under the learner's current profile name (a name correction)."""
+    learner_name = session.get(User, certificate.user_id).name
+    replacement = claims.reissue_certificate(session, certificate, learner_name=learner_name, now=now)
+    record_audit(session, actor, "certificate_reissue", target_type="certificate", target_id=certificate.id, now=now,
+                 details={"code": certificate.code, "replacement_id": replacement.id, "replacement_code": replacement.code,
+                          "old_name": certificate.learner_name, "new_name": replacement.learner_name, "via": via})
+    return replacement
+
+
+def reissue_chain(certificate: Certificate) -> list[Certificate]:
+    """The certificates a chain of reissues links `certificate` to, the first issued first (a few queries)."""
+    first = certificate
+    while first.supersedes is not None:
+        first = first.supersedes
+    chain = [first]
+    while chain[-1].superseded_by is not None:
+        chain.append(chain[-1].superseded_by)
+    return chain

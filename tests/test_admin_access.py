@@ -1,0 +1,89 @@
+"""Every administrators' route and export, read from the URL map, is for administrators only."""
+import pytest
+from flask import url_for
+
+from course import create_app
+from course.extensions import db
+from course.models import User
+from tests.admin_data import make_certificate
+from tests.conftest import FIXTURE_CONTENT
+from tests.factories import csrf_token, make_user, sign_in
+
+
+def admin_rules() -> list:
+    """The admin blueprint's routes, read from a throwaway app's URL map at collection time."""
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "collect", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "CONTENT_DIR": str(FIXTURE_CONTENT),
+    })
+    return sorted((r for r in app.url_map.iter_rules() if r.endpoint.startswith("admin.")), key=str)
+
+
+ADMIN_RULES = admin_rules()
+# Every URL argument an admin route may take; a route with a new one fails
+# test_every_admin_route_argument_has_a_sample_value until it is added here and in sample_values.
+URL_ARGUMENTS = {"user_id", "certificate_id"}
+
+
+@pytest.fixture
+def sample_values(app) -> dict:
+    """Real rows for the routes' arguments, so an administrator gets the page and not a 404."""
+    learner = make_user(email="private-learner@example.org", name="Private Person")
+    certificate = make_certificate(learner)
+    return {"user_id": learner.id, "certificate_id": certificate.id}
+
+
+def request_rule(client, rule, method: str, values: dict, signed_in: bool):
+    """GET, or send a form with a valid CSRF token, so only the role check can refuse it."""
+    with client.application.test_request_context():
+        url = url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
+    if method == "GET":
+        return client.get(url)
+    token = csrf_token(client, "/profile" if signed_in else "/sign-in")
+    return client.open(url, method=method, data={"csrf_token": token})
+
+
+def test_the_admin_blueprint_has_its_routes():
+    assert {r.endpoint for r in ADMIN_RULES} >= {
+        "admin.dashboard", "admin.learners", "admin.learner", "admin.change_user_role", "admin.certificate",
+        "admin.revoke_certificate", "admin.reissue_certificate", "admin.completions", "admin.audit",
+        "admin.export_completions", "admin.export_pars", "admin.export_evaluations",
+    }
+
+
+@pytest.mark.parametrize("rule", ADMIN_RULES, ids=str)
+def test_every_admin_route_argument_has_a_sample_value(rule):
+    assert rule.arguments <= URL_ARGUMENTS
+
+
+@pytest.mark.parametrize("rule", ADMIN_RULES, ids=str)
+@pytest.mark.parametrize(("role", "allowed"), [
+    ("anonymous", False), ("learner", False), ("instructor", False), ("admin", True),
+])
+def test_admin_routes_are_for_administrators_only(client, sample_values, rule, role, allowed):
+    if role != "anonymous":
+        sign_in(client, make_user(role=role).email)
+    for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        response = request_rule(client, rule, method, sample_values, signed_in=role != "anonymous")
+        body = response.get_data(as_text=True)
+        if role == "anonymous":
+            assert response.status_code == 302, method
+            assert response.headers["Location"].startswith("/sign-in?next="), method
+        elif not allowed:
+            assert response.status_code == 403, method
+            assert "private-learner@example.org" not in body and "Private Person" not in body
+            assert "Content-Disposition" not in response.headers
+        elif method == "GET":
+            assert response.status_code == 200, method
+        else:
+            assert response.status_code != 403 and "/sign-in" not in response.headers.get("Location", ""), method
+    if not allowed:  # refused requests change nothing
+        db.session.expire_all()
+        assert db.session.get(User, sample_values["user_id"]).role == "learner"
+
+
+@pytest.mark.parametrize(("role", "shown"), [("learner", False), ("instructor", False), ("admin", True)])
+def test_the_admin_link_shows_for_administrators_only(client, role, shown):
+    sign_in(client, make_user(role=role).email)
+    page = client.get("/").get_data(as_text=True)
+    assert ('href="/admin/"' in page) is shown
