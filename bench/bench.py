@@ -136,7 +136,10 @@ class Run:
             self.redis.wait(timeout=10)
         self.redis = None
         if self.args.keep:
-            log(f"kept {self.tmp}")
+            small = self.db_env(self.tmp / "small.sqlite3")
+            lines = [f"export {name}={small[name]}" for name in ("APP_ENV", "SECRET_KEY", "CONTENT_DIR", "DATABASE_URL")]
+            (self.tmp / "env.sh").write_text("\n".join(lines) + "\n")
+            log(f"kept {self.tmp}; its settings for profile_page.py: . {self.tmp}/env.sh")
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -198,14 +201,15 @@ class Run:
         course = app.extensions["content"].catalogue().courses[SLUG]
         started = time.perf_counter()
         readers = learners.add_readers(app, course, self.sizes.readers)
-        cookies = learners.Cookies(app)
-        files = {}
-        for name, lines in learners.page_requests(course, readers, cookies).items():
-            files[name] = learners.write_requests(self.tmp / f"{label}-{name}.txt", lines)
-        self.app, self.course, self.cookies = app, course, cookies
+        self.app, self.course, self.cookies, self.readers = app, course, learners.Cookies(app), readers
         log(f"  {len(readers)} readers with {sum(len(r.certificate_ids) for r in readers)} certificates "
             f"({time.perf_counter() - started:.1f} s)")
-        return files
+        return self.page_files(label)
+
+    def page_files(self, label: str) -> dict[str, Path]:
+        """The request files for every GET page, their session cookies made now (written before each run)."""
+        return {name: learners.write_requests(self.tmp / f"{label}-{name}.txt", lines)
+                for name, lines in learners.page_requests(self.course, self.readers, self.cookies).items()}
 
     def submissions(self, db_file: Path, label: str, count: int, round_: int) -> Path:
         started = time.perf_counter()
@@ -236,6 +240,7 @@ class Run:
                     if key == "submit":
                         load = self.submission_load(server, db_file, f"{label}{round_}", floor)
                     else:
+                        files = self.page_files(label)
                         if round_ == 0:
                             wrk(server.base, files[key], seconds=1, connections=self.args.connections)
                         load = wrk(server.base, files[key], seconds=self.sizes.seconds,
@@ -249,7 +254,7 @@ class Run:
                 # the machine hits a floor run and the page run next to it alike).
                 loads[key] = sorted(rounds, key=lambda load: load.rps / load.floor_rps)[len(rounds) // 2]
             if label == "small":
-                self.content_change(server, files["module"])
+                self.content_change(server, self.page_files(label)["module"])
         finally:
             server.stop()
             from course.extensions import db
@@ -276,10 +281,12 @@ class Run:
         method, url, cookie, _ = module_requests.read_text().split("\n")[0].split("\t")
         normal = [server.get(url, cookie)[2] for _ in range(40)]
         module_file = self.content / SLUG / "modules" / "pharmacologic.md"
+        recheck = self.app.config["CONTENT_RECHECK_SECONDS"]  # a worker looks for changes this often
         after = []
         for _ in range(7):
             stamp = time.time()
             os.utime(module_file, (stamp, stamp))
+            time.sleep(recheck + 0.05)
             status, _, seconds = server.get(url, cookie)
             assert status == 200, status
             after.append(seconds)

@@ -18,6 +18,7 @@ be checked and no sign-in rate limit applies.
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -192,7 +193,9 @@ class Cookies:
         self.name = app.config["SESSION_COOKIE_NAME"]
 
     def for_user(self, user_id: int, session_version: int = 1) -> str:
-        data = dict(self.template, _user_id=f"{user_id}.{session_version}")
+        """Stamped now, like a browser's cookie, which the app renews once a minute (course/auth.py)."""
+        stamp = time.time()
+        data = dict(self.template, _user_id=f"{user_id}.{session_version}", auth_at=stamp, seen_at=stamp)
         return f"{self.name}={self.serializer.dumps(data)}"
 
 

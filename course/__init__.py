@@ -35,7 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
 
-    app.extensions["content"] = ContentStore(Path(app.config["CONTENT_DIR"]))
+    app.extensions["content"] = ContentStore(Path(app.config["CONTENT_DIR"]), app.config["CONTENT_RECHECK_SECONDS"])
     app.extensions["mail_sender"] = app.config.get("MAIL_SENDER") or LogMailSender()
     app.after_request(_security_headers)
     register_database_handling(app)
@@ -84,6 +84,7 @@ def _security_headers(response):
 
 
 def _register_error_pages(app: Flask) -> None:
+    from flask_limiter import RateLimitExceeded
     from flask_wtf.csrf import CSRFError
 
     messages = {
@@ -104,7 +105,10 @@ def _register_error_pages(app: Flask) -> None:
             message = error.description  # abort(400, "...") with its own explanation
         else:
             message = messages.get(code, getattr(error, "description", "Error"))
-        return render_template("error.html", code=code, message=message), code
+        response = app.make_response((render_template("error.html", code=code, message=message), code))
+        if isinstance(error, RateLimitExceeded):  # at most one window away
+            response.headers["Retry-After"] = str(error.limit.limit.get_expiry())
+        return response
 
     app.register_error_handler(CSRFError, render_error)
     for code in messages:

@@ -16,6 +16,11 @@ from .models import User
 
 bp = Blueprint("auth", __name__)
 
+# Seconds between updates of the session's last-seen time. Updating it changes the cookie,
+# which then has to be signed and sent again, so it is not done on every request; the idle
+# timeout can therefore end a session up to this much early, never late.
+SEEN_AT_RESOLUTION = 60
+
 
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
@@ -55,7 +60,8 @@ def enforce_session_timeouts():
         session.clear()
         flash("Your session timed out. Please sign in again.", "info")
         return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
-    session["seen_at"] = moment
+    if moment - seen_at >= SEEN_AT_RESOLUTION:
+        session["seen_at"] = moment
     return None
 
 

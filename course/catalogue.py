@@ -8,7 +8,8 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -845,19 +846,30 @@ def content_fingerprint(root: Path) -> tuple:
 
 
 class ContentStore:
-    """The catalogue for one content folder, re-read when (and only when) a file changes."""
+    """The catalogue for one content folder, re-read when (and only when) a file changes.
 
-    def __init__(self, root: Path):
+    Looking for changes stats every file, so it is done at most once every `recheck_seconds`
+    (production: a couple of seconds; development and tests: on every request).
+    """
+
+    def __init__(self, root: Path, recheck_seconds: float = 0.0, clock: Callable[[], float] = time.monotonic):
         self.root = Path(root)
+        self.recheck_seconds = recheck_seconds
+        self._clock = clock
         self._lock = threading.Lock()
         self._fingerprint: tuple | None = None
         self._catalogue: Catalogue | None = None
+        self._checked_at = float("-inf")
 
     def catalogue(self) -> Catalogue:
+        checked_at = self._clock()
+        if self._catalogue is not None and checked_at - self._checked_at < self.recheck_seconds:
+            return self._catalogue
         fingerprint = content_fingerprint(self.root)
         if fingerprint != self._fingerprint:
             with self._lock:
                 if fingerprint != self._fingerprint:
                     self._catalogue = load_catalogue(self.root, self._catalogue)
                     self._fingerprint = fingerprint
+        self._checked_at = checked_at
         return self._catalogue

@@ -36,8 +36,12 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
             "DATABASE_URL", f"sqlite:///{instance_path / 'ce.sqlite3'}"
         ),
         "CONTENT_DIR": os.environ.get("CONTENT_DIR", str(PROJECT_DIR / "content")),
+        # How often a worker looks for edited content files; an edit is live within this time.
+        "CONTENT_RECHECK_SECONDS": 2.0 if production else 0.0,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # No X-RateLimit-* headers on every response: each costs the limiter's storage (Redis in
+        # production) two more round trips. A refused request still says when to retry (course/__init__.py).
+        "RATELIMIT_HEADERS_ENABLED": False,
         "SIGN_IN_RATE_LIMIT": "10 per minute",
         "REGISTER_RATE_LIMIT": "20 per hour",
         "SESSION_COOKIE_HTTPONLY": True,
@@ -52,6 +56,9 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "SESSION_IDLE_TIMEOUT": 30 * 60,
         "SESSION_ABSOLUTE_TIMEOUT": 12 * 3600,
         "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # The cookie is re-sent when the session changes (sign-in, and `seen_at` once a minute:
+        # course/auth.py), not re-signed on every request.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "WTF_CSRF_TIME_LIMIT": 3600 * 4,
         "MAX_CONTENT_LENGTH": 1024 * 1024,

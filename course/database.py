@@ -4,6 +4,8 @@ import fcntl
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from itertools import chain
 
@@ -11,6 +13,7 @@ from flask import Flask, abort, g, render_template, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
@@ -26,8 +29,10 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def register_database_handling(app: Flask) -> None:
-    # Check a pooled connection before using it, so a database restart costs one error at most.
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("pool_pre_ping", True)
+    # Check a pooled connection before using it, so a database server's restart costs one
+    # error at most. A SQLite file has no server to lose, so it is spared the extra query.
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("pool_pre_ping", True)
 
     @app.before_request
     def refuse_control_characters():
@@ -57,6 +62,29 @@ def register_database_handling(app: Flask) -> None:
         app.logger.warning("database unavailable: %s", error)
         message = "The database is unavailable for a moment. Nothing from this request was saved; please try again."
         return render_template("error.html", code=503, message=message), 503
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[None]:
+    """Run the block as its own short write transaction, committed at the end.
+
+    For a request that reads (and computes) first and writes little: what it read is
+    committed away first, so on SQLite the write lock (BEGIN IMMEDIATE, behind the queue
+    below) is held only for the block, and the block begins from the newest snapshot instead
+    of failing on an older one. The block must re-check, in its own statements, whatever it
+    relies on that another request could have changed since (a conditional UPDATE, an
+    insert under a unique constraint).
+    """
+    session.commit()
+    token = sqlite_write_intent.set(True)
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        sqlite_write_intent.reset(token)
 
 
 # --- SQLite writers queue on a lock file -------------------------------------------------

@@ -106,8 +106,7 @@ def module_preview(slug: str, module_id: str):
         abort(404)
     index = course.modules.index(module)
     return render_template(
-        "instructor/module.html", course=course, module=module, status=_status_of(course),
-        references=course.references_for(module.cited), position=index + 1,
+        "instructor/module.html", course=course, module=module, status=_status_of(course), position=index + 1,
         previous_module=course.modules[index - 1] if index > 0 else None,
         next_module=course.modules[index + 1] if index + 1 < len(course.modules) else None,
     )

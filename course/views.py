@@ -4,11 +4,12 @@ from flask_login import current_user, login_required
 
 from quizzes.attempts import completion_for, objective_statuses
 
-from .content import catalogue, get_course_or_404
+from .content import catalogue, get_course_or_404, module_article
 from .extensions import db
 from .progress import course_progress, modules_read, record_module_read
 
 bp = Blueprint("course", __name__)
+bp.add_app_template_global(module_article)
 
 
 @bp.route("/")
@@ -49,7 +50,6 @@ def module_page(slug: str, module_id: str):
         "course/module.html",
         course=course,
         module=module,
-        references=course.references_for(module.cited),
         previous_module=previous_module,
         next_module=next_module,
         position=index + 1,

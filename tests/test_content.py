@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from course.catalogue import ContentStore, load_catalogue
+from course.config import load_config
 from course.rendering import render_markdown
 from tests.factories import csrf_token, make_user, sign_in
 
@@ -170,6 +171,23 @@ def test_store_rereads_only_when_files_change(content_dir):
     )
     assert store.catalogue() is not first
     assert store.catalogue().courses["sample-course"].reference(3).citation == "A third."
+
+
+def test_store_looks_for_changes_at_most_once_per_recheck_interval(content_dir):
+    moment = [100.0]
+    store = ContentStore(content_dir, recheck_seconds=2.0, clock=lambda: moment[0])
+    first = store.catalogue()
+    references = content_dir / "sample-course" / "references.yaml"
+    references.write_text(references.read_text() + "  - id: 3\n    citation: A third.\n")
+    moment[0] += 1.9
+    assert store.catalogue() is first
+    moment[0] += 0.2
+    assert store.catalogue().courses["sample-course"].reference(3).citation == "A third."
+
+
+def test_production_rechecks_content_every_two_seconds_and_development_always(tmp_path):
+    assert load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "x"})["CONTENT_RECHECK_SECONDS"] == 2.0
+    assert load_config(tmp_path, {"APP_ENV": "development"})["CONTENT_RECHECK_SECONDS"] == 0.0
 
 
 def test_unknown_course_and_module_are_404(client):

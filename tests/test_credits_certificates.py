@@ -304,5 +304,7 @@ def test_administrators_revoke_and_reissue_from_the_command_line(client, runner)
 
 def test_verify_page_is_rate_limited(client, app):
     app.config["VERIFY_RATE_LIMIT"] = "3 per minute"
-    statuses = [client.get("/verify/" + "A" * 32).status_code for _ in range(4)]
-    assert statuses == [404, 404, 404, 429]
+    responses = [client.get("/verify/" + "A" * 32) for _ in range(4)]
+    assert [response.status_code for response in responses] == [404, 404, 404, 429]
+    assert responses[-1].headers["Retry-After"] == "60"
+    assert not any(name.startswith("X-RateLimit") for name in responses[0].headers.keys())

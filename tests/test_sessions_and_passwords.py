@@ -159,6 +159,19 @@ def test_idle_timeout(client, clock):
     assert client.get("/profile").status_code == 302
 
 
+def test_session_cookie_is_resent_only_when_last_seen_moves_a_minute(client, clock):
+    """Signing the cookie again on every page costs time; the idle clock moves once a minute."""
+    make_user(email="kim@example.org")
+    sign_in(client, "kim@example.org")
+    client.get("/profile")
+    clock.moment += timedelta(seconds=30)
+    assert "Set-Cookie" not in client.get("/profile").headers
+    clock.moment += timedelta(seconds=31)
+    assert "session=" in client.get("/profile").headers.get("Set-Cookie", "")
+    clock.moment += timedelta(seconds=59)
+    assert "Set-Cookie" not in client.get("/profile").headers
+
+
 def test_absolute_timeout(client, clock):
     make_user(email="kim@example.org")
     sign_in(client, "kim@example.org")
