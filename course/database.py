@@ -46,7 +46,9 @@ def register_database_handling(app: Flask) -> None:
 
     @app.before_request
     def note_write_intent():
-        g.sqlite_write_intent_token = sqlite_write_intent.set(request.method not in SAFE_METHODS)
+        view = app.view_functions.get(request.endpoint)
+        writes = request.method not in SAFE_METHODS and not getattr(view, "writes_in_write_transaction", False)
+        g.sqlite_write_intent_token = sqlite_write_intent.set(writes)
 
     @app.teardown_request
     def forget_write_intent(error=None):
@@ -62,6 +64,16 @@ def register_database_handling(app: Flask) -> None:
         app.logger.warning("database unavailable: %s", error)
         message = "The database is unavailable for a moment. Nothing from this request was saved; please try again."
         return render_template("error.html", code=503, message=message), 503
+
+
+def writes_in_write_transaction(view):
+    """Mark a form view that writes only inside `write_transaction()` blocks.
+
+    Its request then begins as a reader (deferred BEGIN) instead of taking SQLite's write lock
+    at its first query, so what it reads and computes does not keep other writers waiting.
+    """
+    view.writes_in_write_transaction = True
+    return view
 
 
 @contextmanager

@@ -93,19 +93,25 @@ def start_attempt(
 
 
 @dataclass(frozen=True)
+class GradedAttempt:
+    """An open attempt's answers, read and graded but not yet recorded."""
+
+    attempt_id: int
+    user_id: int
+    answers: dict[str, list[str]]
+    grade: Grade
+
+
+@dataclass(frozen=True)
 class Submission:
-    attempt: QuizAttempt
+    attempt_id: int
     grade: Grade
     completed_course: bool  # this submission completed the course
 
 
-def submit_attempt(
-    session: Session, attempt_id: int, user_id: int, submitted: dict[str, list[str]], course: Course, now: datetime,
-) -> Submission:
-    """Grade and close an open attempt, exactly once.
+def grade_attempt(session: Session, attempt_id: int, user_id: int, submitted: dict[str, list[str]]) -> GradedAttempt:
+    """Read and grade the learner's answers to an open attempt; writes nothing.
 
-    Closing is one conditional UPDATE (… WHERE status = 'open'), so of two submissions racing
-    on separate connections only one changes the row; the other is refused.
     Raises AnswerProblems for unreadable answers, QuizRefused when the attempt is not the
     learner's or is already closed.
     """
@@ -115,18 +121,38 @@ def submit_attempt(
     if attempt.status != "open":
         raise QuizRefused("This attempt was already submitted; its result is recorded once.", status=409)
     answers = read_answers(attempt.questions, submitted)
-    result = grade(attempt.questions, answers, attempt.pass_mark)
+    return GradedAttempt(attempt.id, user_id, answers, grade(attempt.questions, answers, attempt.pass_mark))
+
+
+def record_graded_attempt(session: Session, graded: GradedAttempt, course: Course, now: datetime) -> Submission:
+    """Close the attempt with its grade, exactly once, and complete the course if this was the last pass.
+
+    Closing is one conditional UPDATE (… WHERE status = 'open'), so of two submissions racing
+    on separate connections only one changes the row; the other gets QuizRefused. Nothing here
+    relies on what `grade_attempt` read other than the attempt's frozen questions, so the two
+    can run in separate transactions (quizzes/views.py holds the write lock only for this one).
+    """
+    result = graded.grade
     closed = session.execute(
         update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.user_id == user_id, QuizAttempt.status == "open")
-        .values(status="submitted", submitted_at=now, answers=answers, score=result.score, passed=result.passed)
+        .where(QuizAttempt.id == graded.attempt_id, QuizAttempt.user_id == graded.user_id, QuizAttempt.status == "open")
+        .values(status="submitted", submitted_at=now, answers=graded.answers, score=result.score, passed=result.passed)
         .execution_options(synchronize_session=False)
     ).rowcount
     if closed != 1:
         raise QuizRefused("This attempt was already submitted; its result is recorded once.", status=409)
-    session.refresh(attempt)
-    completed = result.passed and record_completion_if_done(session, user_id, course, now)
-    return Submission(attempt, result, completed)
+    loaded = session.identity_map.get(session.identity_key(QuizAttempt, graded.attempt_id))
+    if loaded is not None:
+        session.expire(loaded)  # the UPDATE bypassed it: read it again when next used
+    completed = result.passed and record_completion_if_done(session, graded.user_id, course, now)
+    return Submission(graded.attempt_id, result, completed)
+
+
+def submit_attempt(
+    session: Session, attempt_id: int, user_id: int, submitted: dict[str, list[str]], course: Course, now: datetime,
+) -> Submission:
+    """Grade and close an open attempt, exactly once, in the caller's transaction."""
+    return record_graded_attempt(session, grade_attempt(session, attempt_id, user_id, submitted), course, now)
 
 
 def passed_objectives(session: Session, user_id: int, course_slug: str) -> dict[str, int]:

@@ -6,10 +6,12 @@ from wtforms import ValidationError
 
 from course.clock import now
 from course.content import get_course_or_404
+from course.database import write_transaction, writes_in_write_transaction
 from course.extensions import csrf, db
 
 from .attempts import (
-    QuizRefused, attempts_for, objective_statuses, open_attempt, quiz_refusal, start_attempt, submit_attempt,
+    QuizRefused, attempts_for, grade_attempt, objective_statuses, open_attempt, quiz_refusal, record_graded_attempt,
+    start_attempt,
 )
 from .models import QuizAttempt
 from .rules import AnswerProblems, read_answers, reveals_answers
@@ -71,6 +73,7 @@ def attempt_page(attempt_id: int):
 
 # CSRF is checked inside the view, so that an expired token re-shows the answers given.
 @bp.route("/quiz/attempts/<int:attempt_id>", methods=["POST"])
+@writes_in_write_transaction
 @csrf.exempt
 @login_required
 def submit(attempt_id: int):
@@ -87,15 +90,14 @@ def submit(attempt_id: int):
         message = "Your session's security token expired. Your answers are kept below; please submit again."
         return _question_form(course, attempt, _answers_given(attempt, submitted), {"": message}), 400
     try:
-        submission = submit_attempt(db.session, attempt_id, current_user.id, submitted, course, now())
+        graded = grade_attempt(db.session, attempt_id, current_user.id, submitted)
+        with write_transaction(db.session):  # SQLite's write lock is held for this part only
+            submission = record_graded_attempt(db.session, graded, course, now())
     except AnswerProblems as problems:
-        db.session.rollback()
         return _question_form(course, attempt, problems.answers, problems.problems), 422
     except QuizRefused as refusal:
-        db.session.rollback()
         return render_template("quizzes/refused.html", message=refusal.message, attempt=attempt,
                                course=course), refusal.status
-    db.session.commit()
     if submission.completed_course:
         flash("You have passed every quiz and completed the course.", "success")
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt_id))

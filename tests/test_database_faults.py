@@ -7,6 +7,7 @@ from sqlalchemy import func, select, text
 
 from course import create_app
 from course.extensions import db
+from course.models import User
 from course.progress import record_module_read
 from quizzes.attempts import start_attempt
 from quizzes.models import QuizAttempt
@@ -28,9 +29,79 @@ def sqlite_app(tmp_path, content_dir):
         db.engine.dispose()
 
 
-def test_simultaneous_sqlite_writers_all_succeed(sqlite_app):
-    """Each submission reads its attempt, then writes: with deferred transactions SQLite would
+def _run_together(calls) -> list[int]:
+    barrier = threading.Barrier(len(calls))
+    statuses = []
+
+    def run(call):
+        barrier.wait()
+        statuses.append(call())
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+def test_simultaneous_sqlite_form_posts_all_succeed(sqlite_app):
+    """A profile save reads the learner, then writes: with deferred transactions SQLite would
     refuse some at once ("database is locked"); BEGIN IMMEDIATE makes them queue instead."""
+    calls = []
+    for index in range(LEARNERS):
+        user = make_user(email=f"writer{index}@example.org")
+        db.session.commit()
+        client = sqlite_app.test_client()
+        sign_in(client, user.email)
+        data = {"csrf_token": csrf_token(client, "/profile"), "name": f"Writer {index}", "profession": "nurse",
+                "licences-0-state": "NY", "licences-0-number": f"RN-{index}", "birth_month": "", "birth_day": "",
+                "nabp_eprofile_id": "", "submit": "Save profile"}
+        calls.append(lambda client=client, data=data: client.post("/profile", data=data).status_code)
+    assert _run_together(calls) == [302] * LEARNERS
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.name.like("Writer %"))) == LEARNERS
+
+
+def test_quiz_submission_does_not_hold_the_write_lock_while_grading(sqlite_app, monkeypatch):
+    """The submission reads and grades as a reader; SQLite's write lock is taken only to record."""
+    import sqlite3
+
+    import quizzes.attempts
+    from course.content import catalogue
+
+    course = catalogue().courses["sample-course"]
+    user = make_user(email="grader@example.org")
+    record_module_read(db.session, user.id, course.slug, "first-objective")
+    attempt = start_attempt(db.session, user.id, course, "first-objective", datetime.now(UTC))
+    db.session.commit()
+    client = sqlite_app.test_client()
+    sign_in(client, user.email)
+    data = {"csrf_token": csrf_token(client, "/profile"), **quiz_answers(attempt)}
+    other_writer_got_in = []
+    grade = quizzes.attempts.grade
+
+    def grade_while_another_connection_writes(*args):
+        other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            other_writer_got_in.append(True)
+        except sqlite3.OperationalError:  # database is locked
+            other_writer_got_in.append(False)
+        finally:
+            other.close()
+        return grade(*args)
+
+    monkeypatch.setattr(quizzes.attempts, "grade", grade_while_another_connection_writes)
+    assert client.post(f"/quiz/attempts/{attempt.id}", data=data).status_code == 302
+    assert other_writer_got_in == [True]
+    db.session.commit()
+    assert db.session.get(QuizAttempt, attempt.id).status == "submitted"
+
+
+def test_simultaneous_sqlite_quiz_submissions_all_succeed(sqlite_app):
+    """Each submission reads and grades, then records in its own short write transaction."""
     from course.content import catalogue
 
     course = catalogue().courses["sample-course"]
@@ -44,19 +115,8 @@ def test_simultaneous_sqlite_writers_all_succeed(sqlite_app):
         sign_in(client, user.email)
         payloads.append((attempt.id, {"csrf_token": csrf_token(client, "/profile"), **quiz_answers(attempt)}))
         clients.append(client)
-    barrier = threading.Barrier(LEARNERS)
-    statuses = []
-
-    def submit(client, attempt_id, data):
-        barrier.wait()
-        statuses.append(client.post(f"/quiz/attempts/{attempt_id}", data=data).status_code)
-
-    threads = [threading.Thread(target=submit, args=(c, a, d)) for c, (a, d) in zip(clients, payloads)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert statuses == [302] * LEARNERS
+    calls = [lambda c=c, a=a, d=d: c.post(f"/quiz/attempts/{a}", data=d).status_code for c, (a, d) in zip(clients, payloads)]
+    assert _run_together(calls) == [302] * LEARNERS
     db.session.commit()  # a fresh snapshot that sees the other connections' writes
     assert db.session.scalar(select(func.count()).select_from(QuizAttempt).where(QuizAttempt.status == "submitted")) == LEARNERS
 
