@@ -36,7 +36,7 @@ from course.progress import record_module_read
 from credits import claims
 from credits.eligibility import offered_credit
 from credits.models import Certificate
-from quizzes.attempts import start_attempt, submit_attempt
+from quizzes.attempts import completion_for, start_attempt, submit_attempt
 from quizzes.models import QuizAttempt
 from quizzes.rules import draw_questions
 
@@ -121,7 +121,7 @@ def add_readers(app: Flask, course: Course, count: int, prefix: str = "reader") 
             claims.submit_evaluation(db.session, user_id=user_id, course=course,
                                      raw_answers=_evaluation_answers(course), now=now)
             user = db.session.get(User, user_id)
-            completion = claims.completion_of(db.session, user_id, course.slug)
+            completion = completion_for(db.session, user_id, course.slug)
             offers = offered_credit(course, provider, claims.learner_from_user(user), claims.completion_date(completion),
                                     moc_consent=True)
             for offer in offers:

@@ -4,8 +4,8 @@ from markupsafe import Markup
 
 from .catalogue import Catalogue, Course, Module
 
-# Rendered module articles kept per worker; more than a few content versions' worth is dropped.
-MODULE_ARTICLES_KEPT = 256
+# Rendered content fragments kept per worker; more than a few content versions' worth is dropped.
+FRAGMENTS_KEPT = 256
 
 
 def catalogue() -> Catalogue:
@@ -19,20 +19,26 @@ def get_course_or_404(slug: str) -> Course:
     return course
 
 
-def module_article(course: Course, module: Module) -> Markup:
-    """The module's article and the references it cites, as HTML.
+def content_fragment(template: str, course: Course, part: str = "", **context) -> Markup:
+    """A piece of a page that depends only on the course's content, rendered once per content version.
 
-    It is the same for every reader of one content version, so it is rendered once per
-    version (the version is a hash of the content) and a module page renders only what is
-    around it.
+    It is the same for every reader (the version is a hash of the course's files and the
+    provider's), so a page renders only what is personal around it. `part` tells apart
+    pieces rendered from one template (a module id, say); `context` must follow from the
+    course and `part` alone.
     """
-    articles = current_app.extensions.setdefault("module_articles", {})
-    key = (course.slug, course.version, module.id)
-    article = articles.get(key)
-    if article is None:
-        if len(articles) >= MODULE_ARTICLES_KEPT:
-            articles.clear()
-        article = articles[key] = Markup(render_template(
-            "course/_module_article.html", module=module, references=course.references_for(module.cited)
-        ))
-    return article
+    fragments = current_app.extensions.setdefault("content_fragments", {})
+    key = (template, course.slug, course.version, part)
+    fragment = fragments.get(key)
+    if fragment is None:
+        if len(fragments) >= FRAGMENTS_KEPT:
+            fragments.clear()
+        fragment = fragments[key] = Markup(render_template(template, course=course, **context))
+    return fragment
+
+
+def module_article(course: Course, module: Module) -> Markup:
+    """The module's article and the references it cites, as HTML."""
+    return content_fragment(
+        "course/_module_article.html", course, module.id, module=module, references=course.references_for(module.cited)
+    )

@@ -58,16 +58,16 @@ class LearnerRecord:
 
 def learner_record(session: Session, user: User, courses: Iterable[Course]) -> LearnerRecord:
     """Everything the platform holds about `user`'s learning, course by course (a few queries per course)."""
-    course_records = [
-        CourseRecord(
+    course_records = []
+    for course in courses:
+        read = modules_read(session, user.id, course.slug)
+        course_records.append(CourseRecord(
             course,
-            course_progress(course, modules_read(session, user.id, course.slug)),
-            objective_statuses(session, user.id, course),
+            course_progress(course, read),
+            objective_statuses(session, user.id, course, read),
             completion_for(session, user.id, course.slug),
             evaluation_of(session, user.id, course.slug),
-        )
-        for course in courses
-    ]
+        ))
     attempts = session.scalars(
         select(QuizAttempt).where(QuizAttempt.user_id == user.id)
         .order_by(QuizAttempt.course_slug, QuizAttempt.objective_id, QuizAttempt.number)

@@ -4,12 +4,13 @@ from flask_login import current_user, login_required
 
 from quizzes.attempts import completion_for, objective_statuses
 
-from .content import catalogue, get_course_or_404, module_article
+from .content import catalogue, content_fragment, get_course_or_404, module_article
 from .extensions import db
 from .progress import course_progress, modules_read, record_module_read
 
 bp = Blueprint("course", __name__)
 bp.add_app_template_global(module_article)
+bp.add_app_template_global(content_fragment)
 
 
 @bp.route("/")
@@ -21,16 +22,16 @@ def index():
 @bp.route("/courses/<slug>")
 def course_page(slug: str):
     content = catalogue()
-    course = get_course_or_404(slug)
+    course = content.courses.get(slug) or abort(404)  # course and provider from the same catalogue
     progress = objectives = completion = None
     if current_user.is_authenticated:
-        progress = course_progress(course, modules_read(db.session, current_user.id, slug))
-        objectives = objective_statuses(db.session, current_user.id, course)
+        read = modules_read(db.session, current_user.id, slug)
+        progress = course_progress(course, read)
+        objectives = objective_statuses(db.session, current_user.id, course, read)
         completion = completion_for(db.session, current_user.id, slug)
-    designations = [(d, content.provider.approvals[d.approval_id]) for d in course.designations]
     return render_template(
         "course/course.html", course=course, progress=progress, objectives=objectives, completion=completion,
-        designations=designations, provider=content.provider,
+        provider=content.provider,
     )
 
 

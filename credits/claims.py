@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from course.catalogue import Course, EvaluationItem, Provider
 from course.models import BOARDS, User
+from quizzes.attempts import completion_for
 from quizzes.models import CourseCompletion
 
 from .eligibility import MISSING_BIRTH_DATE, MISSING_BOARD_ID, MISSING_CONSENT, Learner, Offer, offered_credit
@@ -82,12 +83,6 @@ def learner_from_user(user: User) -> Learner:
         board_ids=MappingProxyType({entry.board: entry.number for entry in user.board_ids}),
         birth_month=user.birth_month,
         birth_day=user.birth_day,
-    )
-
-
-def completion_of(session: Session, user_id: int, course_slug: str) -> CourseCompletion | None:
-    return session.scalar(
-        select(CourseCompletion).where(CourseCompletion.user_id == user_id, CourseCompletion.course_slug == course_slug)
     )
 
 
@@ -158,7 +153,7 @@ def submit_evaluation(
     session: Session, *, user_id: int, course: Course, raw_answers: Mapping[str, str | None], now: datetime
 ) -> EvaluationResponse:
     """Store the learner's evaluation, once, after they have completed the course."""
-    if completion_of(session, user_id, course.slug) is None:
+    if completion_for(session, user_id, course.slug) is None:
         raise NotCompleted("Pass every quiz in the course before filling in its evaluation.")
     if evaluation_of(session, user_id, course.slug) is not None:
         raise EvaluationAlreadySubmitted("You have already submitted the evaluation for this course.")
@@ -259,7 +254,7 @@ def claim_credit(
     existing = current_certificate(session, user.id, course.slug, approval_id)
     if existing is not None:
         return existing, False
-    completion = completion_of(session, user.id, course.slug)
+    completion = completion_for(session, user.id, course.slug)
     if completion is None:
         raise NotCompleted("Pass every quiz in the course before claiming credit.")
     if evaluation_of(session, user.id, course.slug) is None:

@@ -2,7 +2,9 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON, CheckConstraint, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint, text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from course.extensions import db
@@ -97,3 +99,24 @@ class Certificate(db.Model):
     @property
     def address_lines(self) -> list[str]:
         return self.provider_address.split("\n")
+
+
+class CertificateDocument(db.Model):
+    """A certificate's PDF, kept once rendered so downloading it again does not draw it again.
+
+    The printed facts are frozen at issue, but the PDF also prints the certificate's status
+    (a revoked or superseded notice) and the verify URL, whose host comes from the request;
+    the row records both, and the version of the code that drew it, and is used only while
+    all three still match (credits/documents.py).
+    In a table of its own so that loading a certificate never loads the PDF.
+    """
+
+    __tablename__ = "certificate_documents"
+    __table_args__ = (CheckConstraint(f"status IN {CERTIFICATE_STATUSES}", name="status"),)
+
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12))  # the certificate's status when rendered
+    verify_url: Mapped[str] = mapped_column(Text)
+    layout: Mapped[str] = mapped_column(String(16))  # documents.LAYOUT_VERSION: the code that drew it
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,14 +14,17 @@ from course.catalogue import Course
 from course.clock import now
 from course.content import catalogue, get_course_or_404
 from course.extensions import db, limiter
+from quizzes.attempts import completion_for
+from quizzes.models import CourseCompletion
 
 from . import administration, claims
 from .claims import ClaimRequest, CreditError
+from .documents import certificate_document
 from .eligibility import MISSING_CONSENT, offered_credit
 from .forms import ClaimForm, add_evaluation_errors, claim_form, evaluation_answers, evaluation_form
 from .formats import format_amount, long_date, utc_date
 from .models import Certificate
-from .pdf import certificate_pdf, transcript_pdf
+from .pdf import transcript_pdf
 
 bp = Blueprint("credits", __name__)
 
@@ -44,12 +47,17 @@ def _template_helpers():
     return {"course_credit": course_credit}
 
 
-def course_credit(slug: str) -> dict | None:
-    """What the course page tells the signed-in learner about credit (None when signed out)."""
+def course_credit(slug: str, completion: CourseCompletion | None) -> dict | None:
+    """What the course page tells the signed-in learner about credit (None when signed out).
+
+    `completion` is the one the course page has loaded already; before it, there is nothing to claim.
+    """
     if not current_user.is_authenticated:
         return None
+    if completion is None:
+        return {"completion": None}
     return {
-        "completion": claims.completion_of(db.session, current_user.id, slug),
+        "completion": completion,
         "evaluation": claims.evaluation_of(db.session, current_user.id, slug),
         "certificates": claims.certificates_of(db.session, current_user.id, slug),
     }
@@ -92,7 +100,7 @@ def evaluation(slug: str):
         status = 400  # only the CSRF token can fail here; the answers are judged by claims.py
     return render_template(
         "credits/evaluation.html", course=course, form=form,
-        completion=claims.completion_of(db.session, current_user.id, slug),
+        completion=completion_for(db.session, current_user.id, slug),
         submitted=claims.evaluation_of(db.session, current_user.id, slug),
     ), status
 
@@ -141,7 +149,7 @@ def claim(slug: str, approval_id: str):
 
 
 def _render_claim_page(course: Course, refusal: Refusal | None = None):
-    completion = claims.completion_of(db.session, current_user.id, course.slug)
+    completion = completion_for(db.session, current_user.id, course.slug)
     held = {c.approval_id: c for c in claims.certificates_of(db.session, current_user.id, course.slug)}
     offers = ()
     if completion is not None:
@@ -195,8 +203,9 @@ def certificate_page(certificate_id: int):
 @login_required
 def certificate_download(certificate_id: int):
     certificate = _own_certificate_or_404(certificate_id)
-    pdf = certificate_pdf(certificate, verify_url(certificate.code))
-    return _pdf_response(pdf, f"certificate-{certificate.course_slug}-{certificate.approval_id}-{certificate.id}.pdf")
+    # Named first: storing a newly rendered PDF commits, which expires `certificate`.
+    filename = f"certificate-{certificate.course_slug}-{certificate.approval_id}-{certificate.id}.pdf"
+    return _pdf_response(certificate_document(db.session, certificate, verify_url(certificate.code)), filename)
 
 
 def _verify_limit() -> str:

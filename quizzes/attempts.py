@@ -3,7 +3,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -197,14 +197,22 @@ class ObjectiveStatus:
     attempts: int
 
 
-def objective_statuses(session: Session, user_id: int, course: Course) -> list[ObjectiveStatus]:
-    read = modules_read(session, user_id, course.slug)
-    passed = passed_objectives(session, user_id, course.slug)
-    counts = dict(session.execute(
-        select(QuizAttempt.objective_id, func.count())
-        .where(QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course.slug, QuizAttempt.status == "submitted")
+def objective_statuses(session: Session, user_id: int, course: Course, read: set[str]) -> list[ObjectiveStatus]:
+    """Where the learner stands on each objective, given the modules they have read (one query)."""
+    rows = session.execute(
+        select(
+            QuizAttempt.objective_id,
+            func.sum(case((QuizAttempt.status == "submitted", 1), else_=0)),
+            func.max(case((QuizAttempt.passed.is_(True), 100.0 * QuizAttempt.score / QuizAttempt.total))),
+        )
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course.slug)
         .group_by(QuizAttempt.objective_id)
-    ).all())
+    )
+    counts, passed = {}, {}
+    for objective_id, submitted, best in rows:
+        counts[objective_id] = submitted
+        if best is not None:
+            passed[objective_id] = round(best)
     statuses = []
     for objective in course.objectives:
         module = course.module_for_objective(objective.id)

@@ -8,6 +8,7 @@ from course.clock import now
 from course.content import get_course_or_404
 from course.database import write_transaction, writes_in_write_transaction
 from course.extensions import csrf, db
+from course.progress import modules_read
 
 from .attempts import (
     QuizRefused, attempts_for, grade_attempt, objective_statuses, open_attempt, quiz_refusal, record_graded_attempt,
@@ -132,5 +133,5 @@ def history(slug: str):
     return render_template(
         "quizzes/history.html", course=course, attempts=attempts_for(db.session, current_user.id, slug),
         objectives={o.id: o.text for o in course.objectives},
-        statuses=objective_statuses(db.session, current_user.id, course),
+        statuses=objective_statuses(db.session, current_user.id, course, modules_read(db.session, current_user.id, slug)),
     )

@@ -1,0 +1,65 @@
+"""Certificate PDFs, rendered once and kept (CertificateDocument) until what they print changes.
+
+`certificate_document` is the exception to "functions flush, the caller commits": it stores a
+newly rendered PDF in a short write transaction of its own (course.database.write_transaction),
+so a download holds SQLite's write lock only for the insert, never while it renders.
+
+A kept PDF is used only while the code that draws certificates is unchanged (LAYOUT_VERSION),
+so a change to how certificates look reaches every certificate at its next download.
+"""
+import hashlib
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from course.database import write_transaction
+
+from . import formats, pdf
+from .models import Certificate, CertificateDocument
+from .pdf import certificate_pdf
+
+LAYOUT_VERSION = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (pdf, formats))).hexdigest()[:16]
+
+# INSERT ... ON CONFLICT DO UPDATE, for each database the app runs on.
+_UPSERT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def certificate_document(session: Session, certificate: Certificate, verify_url: str) -> bytes:
+    """The certificate's PDF printing `verify_url`: the kept one if it was rendered for the
+    certificate's current status and that URL, else a new one, which is kept instead.
+
+    Commits the session, and so expires its objects, when it renders.
+    """
+    stored = session.scalar(
+        select(CertificateDocument.pdf).where(
+            CertificateDocument.certificate_id == certificate.id,
+            CertificateDocument.status == certificate.status,
+            CertificateDocument.verify_url == verify_url,
+            CertificateDocument.layout == LAYOUT_VERSION,
+        )
+    )
+    if stored is not None:
+        return stored
+    drawn = certificate_pdf(certificate, verify_url)
+    # Read before write_transaction expires `certificate`: the row records the status drawn.
+    document = {"certificate_id": certificate.id, "status": certificate.status, "verify_url": verify_url,
+                "layout": LAYOUT_VERSION, "pdf": drawn}
+    with write_transaction(session):
+        _store(session, document)
+    return drawn
+
+
+def _store(session: Session, document: dict) -> None:
+    """Insert the certificate's document, or replace it if another request stored one meanwhile.
+
+    Whichever write lands last wins, and that is safe: a row only ever holds a PDF together with
+    the status and URL it was rendered for, so one rendered before a revocation is not served after it.
+    """
+    insert = _UPSERT_INSERT[session.get_bind().dialect.name](CertificateDocument).values(**document)
+    replaced = ("status", "verify_url", "layout", "pdf", "created_at")
+    session.execute(insert.on_conflict_do_update(
+        index_elements=[CertificateDocument.certificate_id],
+        set_={column: insert.excluded[column] for column in replaced},
+    ))
