@@ -190,6 +190,20 @@ def test_production_rechecks_content_every_two_seconds_and_development_always(tm
     assert load_config(tmp_path, {"APP_ENV": "development"})["CONTENT_RECHECK_SECONDS"] == 0.0
 
 
+def test_parts_rendered_once_per_content_version_follow_content_edits(client, content_dir, app):
+    """The course page's content-only parts are kept per version; an edit (even to provider.yaml) shows at once."""
+    url = "/courses/sample-course"
+    assert "American Nurses Credentialing Center (ANCC)" in client.get(url).get_data(as_text=True)
+    assert any(key[0] == "course/_accreditation.html" for key in app.extensions["content_fragments"])
+    provider = content_dir / "provider.yaml"
+    provider.write_text(provider.read_text().replace("American Nurses Credentialing Center (ANCC)", "ANCC (renamed)"))
+    course_yaml = content_dir / "sample-course" / "course.yaml"
+    course_yaml.write_text(course_yaml.read_text().replace("A short **sample** course", "A revised **sample** course"))
+    page = client.get(url).get_data(as_text=True)
+    assert "ANCC (renamed)" in page and "American Nurses Credentialing Center" not in page
+    assert "A revised <strong>sample</strong> course" in page
+
+
 def test_unknown_course_and_module_are_404(client):
     make_user(email="kim@example.org")
     sign_in(client, "kim@example.org")
