@@ -1,13 +1,13 @@
 """Evaluation, claim, certificate, verification and transcript pages."""
-import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import click
 import segno
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from werkzeug.http import dump_options_header
 
 from course.audit import VIA_COMMAND_LINE
 from course.catalogue import Course
@@ -239,10 +239,12 @@ def transcript_download():
     return _pdf_response(pdf, f"transcript-{today.isoformat()}.pdf")
 
 
-def _pdf_response(pdf: bytes, filename: str):
-    response = send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=filename)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+def _pdf_response(pdf: bytes, filename: str) -> Response:
+    """The PDF as a download, written out in one piece (the bytes are in memory already)."""
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": dump_options_header("attachment", {"filename": filename}),
+        "Cache-Control": "private, no-store",
+    })
 
 
 # --- Administration from the command line: flask credits revoke|reissue CODE --------------
