@@ -62,6 +62,12 @@ FULL = Sizes(users=100_000, attempts=1_000_000, certificates=200_000, export_lar
 QUICK = Sizes(users=5_000, attempts=50_000, certificates=10_000, export_large=50_000, seconds=2, rounds=1, readers=8)
 
 
+def meets(value: float, target: str) -> bool:
+    """Whether `value` meets a target written like ">= 0.5" or "<= 1.2"."""
+    operator, limit = target.split()
+    return value >= float(limit) if operator == ">=" else value <= float(limit)
+
+
 class Results:
     """The figures, in the order measured: each {"name", "value", "unit", "target", "met"}."""
 
@@ -71,6 +77,9 @@ class Results:
 
     def add(self, name: str, value: float | None, unit: str, target: str | None = None, met: bool | None = None,
             digits: int = 2) -> None:
+        if value is not None and target is not None and met is not None:
+            while digits < 6 and meets(round(value, digits), target) != met:
+                digits += 1  # never print a rounded figure that seems to say the opposite of `met`
         value = None if value is None else round(value, digits)
         self.rows.append({"name": name, "value": value, "unit": unit, "target": target, "met": met})
         shown = "n/a" if value is None else f"{value:,}"
