@@ -35,7 +35,6 @@ from course.passwords import hash_password
 from course.progress import record_module_read
 from credits import claims
 from credits.eligibility import offered_credit
-from credits.models import Certificate
 from quizzes.attempts import completion_for, start_attempt, submit_attempt
 from quizzes.models import QuizAttempt
 from quizzes.rules import draw_questions

@@ -34,7 +34,6 @@ import random
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType

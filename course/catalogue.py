@@ -166,6 +166,12 @@ class Course:
     def module(self, module_id: str) -> Module | None:
         return next((m for m in self.modules if m.id == module_id), None)
 
+    def module_place(self, module: Module) -> tuple[int, Module | None, Module | None]:
+        """The module's position (from 1) and the modules before and after it, for paging."""
+        index = self.modules.index(module)
+        following = self.modules[index + 1] if index + 1 < len(self.modules) else None
+        return index + 1, self.modules[index - 1] if index > 0 else None, following
+
     def module_for_objective(self, objective_id: str) -> Module | None:
         return next((m for m in self.modules if m.objective == objective_id), None)
 

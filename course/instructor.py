@@ -104,11 +104,10 @@ def module_preview(slug: str, module_id: str):
     module = course.module(module_id)
     if module is None:
         abort(404)
-    index = course.modules.index(module)
+    position, previous_module, next_module = course.module_place(module)
     return render_template(
-        "instructor/module.html", course=course, module=module, status=_status_of(course), position=index + 1,
-        previous_module=course.modules[index - 1] if index > 0 else None,
-        next_module=course.modules[index + 1] if index + 1 < len(course.modules) else None,
+        "instructor/module.html", course=course, module=module, status=_status_of(course), position=position,
+        previous_module=previous_module, next_module=next_module,
     )
 
 

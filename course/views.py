@@ -44,16 +44,10 @@ def module_page(slug: str, module_id: str):
         abort(404)
     if record_module_read(db.session, current_user.id, slug, module_id):
         db.session.commit()
-    index = course.modules.index(module)
-    previous_module = course.modules[index - 1] if index > 0 else None
-    next_module = course.modules[index + 1] if index + 1 < len(course.modules) else None
+    position, previous_module, next_module = course.module_place(module)
     return render_template(
-        "course/module.html",
-        course=course,
-        module=module,
-        previous_module=previous_module,
-        next_module=next_module,
-        position=index + 1,
+        "course/module.html", course=course, module=module, position=position,
+        previous_module=previous_module, next_module=next_module,
     )
 
 
