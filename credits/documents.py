@@ -9,8 +9,9 @@ so a change to how certificates look reaches every certificate at its next downl
 """
 import hashlib
 from pathlib import Path
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,22 +27,45 @@ LAYOUT_VERSION = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in 
 _UPSERT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
-def certificate_document(session: Session, certificate: Certificate, verify_url: str) -> bytes:
-    """The certificate's PDF printing `verify_url`: the kept one if it was rendered for the
-    certificate's current status and that URL, else a new one, which is kept instead.
+class KeptDocument(NamedTuple):
+    verify_url: str
+    pdf: bytes
+
+
+# Built once: a download runs it on every request, and building it costs more than running it.
+_CERTIFICATE_WITH_KEPT_PDF = (
+    select(Certificate, CertificateDocument.verify_url, CertificateDocument.pdf)
+    .outerjoin(CertificateDocument, and_(
+        CertificateDocument.certificate_id == Certificate.id,
+        CertificateDocument.status == Certificate.status,
+        CertificateDocument.layout == bindparam("layout"),
+    ))
+    .where(Certificate.id == bindparam("certificate_id"), Certificate.user_id == bindparam("user_id"))
+)
+
+
+def learner_certificate_with_document(
+    session: Session, certificate_id: int, user_id: int
+) -> tuple[Certificate, KeptDocument | None] | None:
+    """The learner's certificate and, in the same query, the PDF kept for its current status
+    and the current layout, if there is one; None if the learner has no such certificate."""
+    row = session.execute(
+        _CERTIFICATE_WITH_KEPT_PDF, {"certificate_id": certificate_id, "user_id": user_id, "layout": LAYOUT_VERSION}
+    ).first()
+    if row is None:
+        return None
+    certificate, verify_url, kept_pdf = row
+    return certificate, (KeptDocument(verify_url, kept_pdf) if kept_pdf is not None else None)
+
+
+def certificate_document(session: Session, certificate: Certificate, verify_url: str, kept: KeptDocument | None) -> bytes:
+    """The certificate's PDF printing `verify_url`: the kept one (from
+    `learner_certificate_with_document`) if it printed that URL, else a new one, which is kept instead.
 
     Commits the session, and so expires its objects, when it renders.
     """
-    stored = session.scalar(
-        select(CertificateDocument.pdf).where(
-            CertificateDocument.certificate_id == certificate.id,
-            CertificateDocument.status == certificate.status,
-            CertificateDocument.verify_url == verify_url,
-            CertificateDocument.layout == LAYOUT_VERSION,
-        )
-    )
-    if stored is not None:
-        return stored
+    if kept is not None and kept.verify_url == verify_url:
+        return kept.pdf
     drawn = certificate_pdf(certificate, verify_url)
     # Read before write_transaction expires `certificate`: the row records the status drawn.
     document = {"certificate_id": certificate.id, "status": certificate.status, "verify_url": verify_url,

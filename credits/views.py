@@ -19,7 +19,7 @@ from quizzes.models import CourseCompletion
 
 from . import administration, claims
 from .claims import ClaimRequest, CreditError
-from .documents import certificate_document
+from .documents import certificate_document, learner_certificate_with_document
 from .eligibility import MISSING_CONSENT, offered_credit
 from .forms import ClaimForm, add_evaluation_errors, claim_form, evaluation_answers, evaluation_form
 from .formats import format_amount, long_date, utc_date
@@ -202,10 +202,13 @@ def certificate_page(certificate_id: int):
 @bp.route("/certificates/<int:certificate_id>.pdf")
 @login_required
 def certificate_download(certificate_id: int):
-    certificate = _own_certificate_or_404(certificate_id)
+    found = learner_certificate_with_document(db.session, certificate_id, current_user.id)
+    if found is None:  # as _own_certificate_or_404: another learner's certificate does not exist
+        abort(404)
+    certificate, kept = found
     # Named first: storing a newly rendered PDF commits, which expires `certificate`.
     filename = f"certificate-{certificate.course_slug}-{certificate.approval_id}-{certificate.id}.pdf"
-    return _pdf_response(certificate_document(db.session, certificate, verify_url(certificate.code)), filename)
+    return _pdf_response(certificate_document(db.session, certificate, verify_url(certificate.code), kept), filename)
 
 
 def _verify_limit() -> str:

@@ -7,7 +7,7 @@ from sqlalchemy import func, insert, select
 from course.audit import VIA_COMMAND_LINE
 from course.extensions import db
 from credits import administration, documents
-from credits.documents import certificate_document
+from credits.documents import certificate_document, learner_certificate_with_document
 from credits.models import Certificate, CertificateDocument
 from credits.pdf import certificate_pdf
 from tests.admin_data import make_certificate
@@ -55,6 +55,15 @@ def test_the_first_download_is_kept_and_served_again_without_rendering(client, c
     assert second.data == first.data
     assert second.headers["Content-Disposition"] == first.headers["Content-Disposition"]
     assert len(renders) == 1
+
+
+def test_a_kept_pdf_is_read_with_its_certificate_in_one_query(client, certificate, selects):
+    url = f"/certificates/{certificate.id}.pdf"
+    client.get(url)
+    selects.clear()
+    assert client.get(url).status_code == 200
+    assert len(selects) == 2  # the signed-in user; the certificate with its kept PDF
+    assert "certificate_documents" in selects[1]
 
 
 def test_a_revoked_certificate_is_rendered_again_with_the_notice(client, certificate, renders):
@@ -105,8 +114,9 @@ def test_a_document_stored_by_another_request_meanwhile_is_replaced(app, certifi
         return certificate_pdf(certificate, verify_url)
 
     monkeypatch.setattr(documents, "certificate_pdf", render_while_another_request_stores)
-    certificate = db.session.get(Certificate, certificate.id)
-    pdf = certificate_document(db.session, certificate, verify_url)
+    certificate, kept = learner_certificate_with_document(db.session, certificate.id, certificate.user_id)
+    assert kept is None
+    pdf = certificate_document(db.session, certificate, verify_url, kept)
     assert verify_url in pdf_text(pdf)
     document = stored_document(certificate.id)
     assert (document.verify_url, document.pdf) == (verify_url, pdf)
