@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    _check_limits_only_in_limited_views(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Please sign in to continue."
@@ -57,6 +58,17 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _check_limits_only_in_limited_views(app: Flask) -> None:
+    """Drop Flask-Limiter's check before every request.
+
+    The platform has no default or application-wide limits, only `@limiter.limit` on a few
+    views, and those decorated views check their own limits. The hook before every request
+    found nothing to count, at a cost of about 40 us per request on every page.
+    """
+    hooks = app.before_request_funcs[None]
+    hooks.remove(limiter._check_request_limit)
+
+
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -69,17 +81,25 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+HTTPS_ONLY_HEADERS = (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
+
+
 def _security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    added = list(SECURITY_HEADERS)
     if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        added += HTTPS_ONLY_HEADERS
     if current_user.is_authenticated:  # pages with personal data stay out of shared caches
-        headers.setdefault("Cache-Control", "no-store")
+        added.append(("Cache-Control", "no-store"))
+    present = {name.lower() for name in headers.keys()}  # a view's own value wins
+    headers.extend((name, value) for name, value in added if name.lower() not in present)
     return response
 
 

@@ -3,6 +3,7 @@ from types import SimpleNamespace
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import bindparam, select
 
 from .accounts import (
     EmailTaken, ProfileData, WrongPassword, authenticate, change_password, end_all_sessions, find_user_by_email,
@@ -21,6 +22,9 @@ bp = Blueprint("auth", __name__)
 # timeout can therefore end a session up to this much early, never late.
 SEEN_AT_RESOLUTION = 60
 
+# Every signed-in request runs this; built once (see course/database.py: prebuilt statements).
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
 
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
@@ -28,7 +32,7 @@ def load_user(session_token: str) -> User | None:
     user_id, _, version = session_token.partition(".")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.scalar(_USER_BY_ID, {"user_id": int(user_id)})
     if user is None or user.session_version != int(version):
         return None
     return user

@@ -1,7 +1,7 @@
 """Reading progress through a course's modules."""
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -9,13 +9,19 @@ from .catalogue import Course
 from .models import ModuleRead
 
 
+# Run on every module and course page; built once (see course/database.py: prebuilt statements).
+_MODULES_READ = select(ModuleRead.module_id).where(
+    ModuleRead.user_id == bindparam("user_id"), ModuleRead.course_slug == bindparam("course_slug")
+)
+_MODULE_READ = select(ModuleRead.id).where(
+    ModuleRead.user_id == bindparam("user_id"), ModuleRead.course_slug == bindparam("course_slug"),
+    ModuleRead.module_id == bindparam("module_id"),
+)
+
+
 def record_module_read(session: Session, user_id: int, course_slug: str, module_id: str) -> bool:
     """Record that the learner opened a module; True the first time, False after that."""
-    exists = session.scalar(
-        select(ModuleRead.id).where(
-            ModuleRead.user_id == user_id, ModuleRead.course_slug == course_slug, ModuleRead.module_id == module_id
-        )
-    )
+    exists = session.scalar(_MODULE_READ, {"user_id": user_id, "course_slug": course_slug, "module_id": module_id})
     if exists:
         return False
     try:
@@ -27,11 +33,7 @@ def record_module_read(session: Session, user_id: int, course_slug: str, module_
 
 
 def modules_read(session: Session, user_id: int, course_slug: str) -> set[str]:
-    return set(
-        session.scalars(
-            select(ModuleRead.module_id).where(ModuleRead.user_id == user_id, ModuleRead.course_slug == course_slug)
-        )
-    )
+    return set(session.scalars(_MODULES_READ, {"user_id": user_id, "course_slug": course_slug}))
 
 
 @dataclass(frozen=True)

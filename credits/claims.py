@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -334,8 +334,12 @@ def revoke_certificate(session: Session, certificate: Certificate, *, reason: st
     session.flush()
 
 
+# The public verify page runs this on every request; built once (see course/database.py).
+_CERTIFICATE_BY_CODE = select(Certificate).where(Certificate.code == bindparam("code"))
+
+
 def find_by_code(session: Session, code: str) -> Certificate | None:
-    return session.scalar(select(Certificate).where(Certificate.code == code))
+    return session.scalar(_CERTIFICATE_BY_CODE, {"code": code})
 
 
 def certificates_of(session: Session, user_id: int, course_slug: str | None = None) -> list[Certificate]:

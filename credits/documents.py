@@ -32,7 +32,7 @@ class KeptDocument(NamedTuple):
     pdf: bytes
 
 
-# Built once: a download runs it on every request, and building it costs more than running it.
+# A download runs this on every request; built once (see course/database.py: prebuilt statements).
 _CERTIFICATE_WITH_KEPT_PDF = (
     select(Certificate, CertificateDocument.verify_url, CertificateDocument.pdf)
     .outerjoin(CertificateDocument, and_(

@@ -3,7 +3,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -12,6 +12,31 @@ from course.progress import modules_read
 
 from .models import CourseCompletion, QuizAttempt
 from .rules import Grade, draw_questions, grade, read_answers, retake_refusal
+
+
+# Statements run on every course, quiz or submission request; built once (see
+# course/database.py: prebuilt statements).
+_LEARNER_COURSE = (QuizAttempt.user_id == bindparam("user_id"), QuizAttempt.course_slug == bindparam("course_slug"))
+_OPEN_ATTEMPT = select(QuizAttempt).where(
+    *_LEARNER_COURSE, QuizAttempt.objective_id == bindparam("objective_id"), QuizAttempt.status == "open"
+)
+_BEST_PASSED_SCORES = (
+    select(QuizAttempt.objective_id, func.max(100.0 * QuizAttempt.score / QuizAttempt.total))
+    .where(*_LEARNER_COURSE, QuizAttempt.passed.is_(True))
+    .group_by(QuizAttempt.objective_id)
+)
+_COMPLETION = select(CourseCompletion).where(
+    CourseCompletion.user_id == bindparam("user_id"), CourseCompletion.course_slug == bindparam("course_slug")
+)
+_OBJECTIVE_COUNTS_AND_BEST_SCORES = (
+    select(
+        QuizAttempt.objective_id,
+        func.sum(case((QuizAttempt.status == "submitted", 1), else_=0)),
+        func.max(case((QuizAttempt.passed.is_(True), 100.0 * QuizAttempt.score / QuizAttempt.total))),
+    )
+    .where(*_LEARNER_COURSE)
+    .group_by(QuizAttempt.objective_id)
+)
 
 
 class QuizRefused(Exception):
@@ -34,12 +59,7 @@ def quiz_refusal(session: Session, user_id: int, course: Course, objective_id: s
 
 
 def open_attempt(session: Session, user_id: int, course: Course, objective_id: str) -> QuizAttempt | None:
-    return session.scalar(
-        select(QuizAttempt).where(
-            QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course.slug,
-            QuizAttempt.objective_id == objective_id, QuizAttempt.status == "open",
-        )
-    )
+    return session.scalar(_OPEN_ATTEMPT, {"user_id": user_id, "course_slug": course.slug, "objective_id": objective_id})
 
 
 def attempts_for(session: Session, user_id: int, course_slug: str, objective_id: str | None = None) -> list[QuizAttempt]:
@@ -157,18 +177,12 @@ def submit_attempt(
 
 def passed_objectives(session: Session, user_id: int, course_slug: str) -> dict[str, int]:
     """Objective id -> best score (percent) among the learner's passed attempts."""
-    rows = session.execute(
-        select(QuizAttempt.objective_id, func.max(100.0 * QuizAttempt.score / QuizAttempt.total))
-        .where(QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course_slug, QuizAttempt.passed.is_(True))
-        .group_by(QuizAttempt.objective_id)
-    )
+    rows = session.execute(_BEST_PASSED_SCORES, {"user_id": user_id, "course_slug": course_slug})
     return {objective_id: round(best) for objective_id, best in rows}
 
 
 def completion_for(session: Session, user_id: int, course_slug: str) -> CourseCompletion | None:
-    return session.scalar(
-        select(CourseCompletion).where(CourseCompletion.user_id == user_id, CourseCompletion.course_slug == course_slug)
-    )
+    return session.scalar(_COMPLETION, {"user_id": user_id, "course_slug": course_slug})
 
 
 def record_completion_if_done(session: Session, user_id: int, course: Course, now: datetime) -> bool:
@@ -199,15 +213,7 @@ class ObjectiveStatus:
 
 def objective_statuses(session: Session, user_id: int, course: Course, read: set[str]) -> list[ObjectiveStatus]:
     """Where the learner stands on each objective, given the modules they have read (one query)."""
-    rows = session.execute(
-        select(
-            QuizAttempt.objective_id,
-            func.sum(case((QuizAttempt.status == "submitted", 1), else_=0)),
-            func.max(case((QuizAttempt.passed.is_(True), 100.0 * QuizAttempt.score / QuizAttempt.total))),
-        )
-        .where(QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course.slug)
-        .group_by(QuizAttempt.objective_id)
-    )
+    rows = session.execute(_OBJECTIVE_COUNTS_AND_BEST_SCORES, {"user_id": user_id, "course_slug": course.slug})
     counts, passed = {}, {}
     for objective_id, submitted, best in rows:
         counts[objective_id] = submitted
