@@ -91,6 +91,22 @@ def completion_date(completion: CourseCompletion) -> date:
     return utc_date(completion.completed_at)
 
 
+# Run on the course, claim and transcript pages; built once (see course/database.py: prebuilt statements).
+_EVALUATION_SUBMITTED = select(EvaluationResponse.id).where(
+    EvaluationResponse.user_id == bindparam("user_id"), EvaluationResponse.course_slug == bindparam("course_slug")
+)
+_CURRENT_CERTIFICATES = (
+    select(Certificate)
+    .where(Certificate.user_id == bindparam("user_id"), Certificate.status != "superseded")
+    .order_by(Certificate.completion_date, Certificate.id)
+)
+_CURRENT_CERTIFICATES_OF_COURSE = _CURRENT_CERTIFICATES.where(Certificate.course_slug == bindparam("course_slug"))
+
+
+def evaluation_submitted(session: Session, user_id: int, course_slug: str) -> bool:
+    return session.scalar(_EVALUATION_SUBMITTED, {"user_id": user_id, "course_slug": course_slug}) is not None
+
+
 def evaluation_of(session: Session, user_id: int, course_slug: str) -> EvaluationResponse | None:
     return session.scalar(
         select(EvaluationResponse).where(
@@ -155,7 +171,7 @@ def submit_evaluation(
     """Store the learner's evaluation, once, after they have completed the course."""
     if completion_for(session, user_id, course.slug) is None:
         raise NotCompleted("Pass every quiz in the course before filling in its evaluation.")
-    if evaluation_of(session, user_id, course.slug) is not None:
+    if evaluation_submitted(session, user_id, course.slug):
         raise EvaluationAlreadySubmitted("You have already submitted the evaluation for this course.")
     answers, errors = check_evaluation_answers(course.evaluation, raw_answers)
     if errors:
@@ -257,7 +273,7 @@ def claim_credit(
     completion = completion_for(session, user.id, course.slug)
     if completion is None:
         raise NotCompleted("Pass every quiz in the course before claiming credit.")
-    if evaluation_of(session, user.id, course.slug) is None:
+    if not evaluation_submitted(session, user.id, course.slug):
         raise EvaluationMissing("Submit the course evaluation before claiming credit.")
     completed_on = completion_date(completion)
     learner = learner_from_user(user)
@@ -344,10 +360,9 @@ def find_by_code(session: Session, code: str) -> Certificate | None:
 
 def certificates_of(session: Session, user_id: int, course_slug: str | None = None) -> list[Certificate]:
     """The learner's certificates that have not been superseded, oldest completion first."""
-    query = select(Certificate).where(Certificate.user_id == user_id, Certificate.status != "superseded")
-    if course_slug is not None:
-        query = query.where(Certificate.course_slug == course_slug)
-    return list(session.scalars(query.order_by(Certificate.completion_date, Certificate.id)))
+    if course_slug is None:
+        return list(session.scalars(_CURRENT_CERTIFICATES, {"user_id": user_id}))
+    return list(session.scalars(_CURRENT_CERTIFICATES_OF_COURSE, {"user_id": user_id, "course_slug": course_slug}))
 
 
 def credit_totals(certificates: Iterable[Certificate]) -> list[tuple[str, Decimal]]:

@@ -58,7 +58,7 @@ def course_credit(slug: str, completion: CourseCompletion | None) -> dict | None
         return {"completion": None}
     return {
         "completion": completion,
-        "evaluation": claims.evaluation_of(db.session, current_user.id, slug),
+        "evaluation_submitted": claims.evaluation_submitted(db.session, current_user.id, slug),
         "certificates": claims.certificates_of(db.session, current_user.id, slug),
     }
 
@@ -171,7 +171,7 @@ def _render_claim_page(course: Course, refusal: Refusal | None = None):
     offered_ids = {offer.approval_id for offer in offers}
     return render_template(
         "credits/claim.html", course=course, completion=completion, rows=rows,
-        evaluation_done=claims.evaluation_of(db.session, current_user.id, course.slug) is not None,
+        evaluation_done=claims.evaluation_submitted(db.session, current_user.id, course.slug),
         other_certificates=list(held.values()),
         refusal=refusal if refusal is not None and refusal.approval_id not in offered_ids else None,
     ), refusal.status if refusal else 200
