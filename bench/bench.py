@@ -33,6 +33,9 @@ from harness import Load, Server, wrk  # noqa: E402
 
 SLUG = "treatment-resistant-depression"
 PAGES = [  # (key, label, expected status, throughput target as a fraction of the floor)
+    # Reference figures: the floor's page behind what every request pays (bench/platform_app.py).
+    ("signed-in-nothing", "signed-in request, no page work", 200, None),
+    ("public-nothing", "public request, no page work", 200, None),
     ("module", "module page", 200, 0.5),
     ("course", "course page", 200, 0.5),
     ("quiz", "quiz page (open attempt)", 200, None),
@@ -257,7 +260,7 @@ class Run:
                     self.check(load, f"{label} {key}")
                     load.floor_rps = floor.rps
                     rounds.append(load)
-                    log(f"  {name:28s} {load.rps:8.1f} req/s ({load.rps / floor.rps:.3f} of the floor's "
+                    log(f"  {name:32s} {load.rps:8.1f} req/s ({load.rps / floor.rps:.3f} of the floor's "
                         f"{floor.rps:.0f}), p50 {load.p50_ms:.1f} ms, p95 {load.p95_ms:.1f} ms")
                 # The round with the median ratio to its floor stands for the page (noise from other work on
                 # the machine hits a floor run and the page run next to it alike).
@@ -550,8 +553,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, help="floor-then-page pairs per page (the median counts)")
     parser.add_argument("--skip-large", action="store_true", help="no large database (and no exports)")
     parser.add_argument("--skip-exports", action="store_true")
-    parser.add_argument("--pages", help="only these pages, comma-separated (module,course,quiz,submit,claim,pdf,"
-                        "verify): for trying a change; results.json and README.md are not written")
+    parser.add_argument("--pages", help="only these pages, comma-separated (signed-in-nothing,public-nothing,module,"
+                        "course,quiz,submit,claim,pdf,verify): for trying a change; results.json and README.md are "
+                        "not written")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, request files, logs)")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL

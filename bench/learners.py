@@ -223,9 +223,11 @@ def page_requests(course: Course, readers: list[Reader], cookies: Cookies) -> di
     """What each GET page run requests, spread over every reader (and every module and certificate)."""
     slug = course.slug
     module_ids = [m.id for m in course.modules]
-    pages: dict[str, list[tuple]] = {"module": [], "course": [], "quiz": [], "claim": [], "pdf": [], "verify": []}
+    pages: dict[str, list[tuple]] = {"signed-in-nothing": [], "public-nothing": [("GET", "/bench/public-nothing", "", "")],
+                                     "module": [], "course": [], "quiz": [], "claim": [], "pdf": [], "verify": []}
     for index, reader in enumerate(readers):
         cookie = cookies.for_user(reader.id)
+        pages["signed-in-nothing"].append(("GET", "/bench/signed-in-nothing", cookie, ""))
         for offset in range(len(module_ids)):
             module_id = module_ids[(index + offset) % len(module_ids)]
             pages["module"].append(("GET", f"/courses/{slug}/modules/{module_id}", cookie, ""))
