@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from course.catalogue import Catalogue, EvaluationItem
@@ -180,26 +180,35 @@ class _LearnerFacts:
     scores: dict[tuple[int, str], str]  # (user id, course) -> "objective: 80; other: 100"
 
 
+# Run once per chunk of an export, for the learners in it: built once (see course/database.py:
+# prebuilt statements), the chunk's ids bound as an expanding list.
+_LICENCES_OF_LEARNERS = (
+    select(Licence.user_id, Licence.state, Licence.number)
+    .where(Licence.user_id.in_(bindparam("user_ids", expanding=True)))
+    .order_by(Licence.user_id, Licence.id)
+)
+# The best passed score per objective, in percent, as the learner's course page shows it.
+_BEST_PASSED_SCORES_OF_LEARNERS = (
+    select(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id,
+           func.max(100.0 * QuizAttempt.score / QuizAttempt.total))
+    .where(QuizAttempt.user_id.in_(bindparam("user_ids", expanding=True)),
+           QuizAttempt.course_slug.in_(bindparam("courses", expanding=True)), QuizAttempt.passed.is_(True))
+    .group_by(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id)
+    .order_by(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id)
+)
+
+
 def _learner_facts(session: Session, rows: list[Row]) -> _LearnerFacts:
-    user_ids = {row.user_id for row in rows}
-    courses = {row.course_slug for row in rows}
-    licences: dict[int, list[str]] = defaultdict(list)
+    user_ids = list({row.user_id for row in rows})
+    courses = list({row.course_slug for row in rows})
     connection = session.connection()  # Core, not ORM, results: these rows are plain values
-    for user_id, state, number in connection.execute(
-        select(Licence.user_id, Licence.state, Licence.number)
-        .where(Licence.user_id.in_(user_ids)).order_by(Licence.user_id, Licence.id)
-    ).all():
+    licences: dict[int, list[str]] = defaultdict(list)
+    for user_id, state, number in connection.execute(_LICENCES_OF_LEARNERS, {"user_ids": user_ids}):
         licences[user_id].append(f"{state} {number}")
-    # The best passed score per objective, in percent, as the learner's course page shows it.
     scores: dict[tuple[int, str], list[str]] = defaultdict(list)
     for user_id, course, objective, best in connection.execute(
-        select(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id,
-               func.max(100.0 * QuizAttempt.score / QuizAttempt.total))
-        .where(QuizAttempt.user_id.in_(user_ids), QuizAttempt.course_slug.in_(courses),
-               QuizAttempt.passed.is_(True))
-        .group_by(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id)
-        .order_by(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id)
-    ).all():
+        _BEST_PASSED_SCORES_OF_LEARNERS, {"user_ids": user_ids, "courses": courses}
+    ):
         scores[user_id, course].append(f"{objective}: {round(best)}")
     return _LearnerFacts(
         {user_id: "; ".join(entries) for user_id, entries in licences.items()},

@@ -300,6 +300,26 @@ def test_completions_export_streams_in_bounded_memory(app):
     assert large_peak < large_held / 2, (large_peak, large_held)  # well under a list of every line
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's EXPLAIN QUERY PLAN
+def test_best_scores_are_read_from_the_index_alone(client, selects):
+    """The export's and the course page's best passed scores come from the index, not the table,
+    where each attempt's question snapshot would be read past (bench/README.md, exports)."""
+    learner = sign_in_as(client, "learner", name="Lee Learner")
+    pass_objective(learner, "first-objective", 4)
+    make_certificate(learner)
+    selects.clear()
+    assert rows_of(completions_csv(db.session, ReportFilters()))[1][0] == "Lee Learner"
+    assert client.get("/courses/sample-course").status_code == 200
+
+    best_scores = [s for s in selects if "FROM quiz_attempts" in s and "max(" in s]
+    assert len(best_scores) == 2, selects  # the export's chunk; the course page
+    for statement in best_scores:
+        plan = db.session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", (1,) * statement.count("?")).all()
+        details = " ".join(row[-1] for row in plan)
+        assert "USING COVERING INDEX ix_quiz_attempts_user_course_scores" in details, (statement, details)
+
+
 # --- Downloads from the browser -----------------------------------------------------------
 
 

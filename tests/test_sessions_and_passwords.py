@@ -6,7 +6,8 @@ import pytest
 
 from course.extensions import db
 from course.models import User
-from course.passwords import common_passwords, password_problem, verify_password
+from course.accounts import DUMMY_HASH
+from course.passwords import common_passwords, needs_rehash, password_problem, verify_password
 from tests.factories import DEFAULT_PASSWORD, csrf_token, make_user, post_form, sign_in
 
 
@@ -46,6 +47,14 @@ def test_common_passwords_are_refused():
         assert "most commonly used" in (password_problem(password) or ""), password
     assert password_problem("quiet harbor lantern") is None
     assert password_problem("aaaaaaaaaa")  # repetitive
+
+
+def test_an_unknown_email_is_checked_against_a_hash_as_slow_as_a_real_one():
+    """Sign-in verifies a password against DUMMY_HASH when the email is unknown; with other
+    parameters than the hasher's, that would take a different time and tell that the email is not
+    registered."""
+    assert not needs_rehash(DUMMY_HASH)
+    assert not verify_password(DUMMY_HASH, "any password at all")
 
 
 def test_registration_refuses_a_common_password(client):
