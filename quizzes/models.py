@@ -31,8 +31,9 @@ class QuizAttempt(db.Model):
             name="result_with_status",
         ),
         # A learner's attempts at a course. The columns after (user, course) let the attempt counts
-        # and best passed scores per objective (course, quiz and claim pages, completions export)
-        # be read from the index alone, not from rows that hold each attempt's question snapshot.
+        # and best passed scores per objective (course and quiz pages, the completion check after
+        # a submission, the completions export) be read from the index alone, not from rows that
+        # hold each attempt's question snapshot.
         Index("ix_quiz_attempts_user_course_scores", "user_id", "course_slug", "objective_id", "passed", "score",
               "total", "status"),
         Index("ix_quiz_attempts_course_status", "course_slug", "status"),  # item analysis, reports
