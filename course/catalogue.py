@@ -96,6 +96,13 @@ class Question:
     correct: frozenset[str]
     rationale_html: str
     reference: int
+    topic: str | None = None  # one of the bank's topics, when the bank declares them
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,7 @@ class QuestionBank:
     objective: str
     questions: tuple[Question, ...]
     version: str  # hash of the bank file; stored with each attempt drawn from it
+    topics: tuple[Topic, ...] = ()  # the blueprint: every attempt draws across these
 
 
 @dataclass(frozen=True)
@@ -658,7 +666,8 @@ def _check_body(checker: FileChecker, lines: list[str], first_line: int, referen
     return cited
 
 
-QUESTION_FIELDS = {"id", "type", "stem", "options", "correct", "rationale", "reference"}
+QUESTION_FIELDS = {"id", "type", "stem", "options", "correct", "rationale", "reference", "topic"}
+MIN_QUESTIONS_PER_TOPIC = 2
 
 
 def _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems) -> dict[str, QuestionBank]:
@@ -669,8 +678,9 @@ def _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems) 
         data = checker.mapping(_read_yaml_file(checker), 1, "a question bank")
         if data is None:
             continue
-        checker.unknown_keys(data, {"objective", "questions"})
+        checker.unknown_keys(data, {"objective", "topics", "questions"})
         objective = checker.field(data, "objective", "text")
+        topics = _read_topics(checker, data)
         if objective is not None and objective not in objective_ids:
             checker.problem(data.line_of("objective"), f"unknown objective '{objective}'")
             continue
@@ -683,7 +693,7 @@ def _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems) 
             entry = checker.mapping(item, items.line_of(index), "a question")
             if entry is None:
                 continue
-            question = _read_question(checker, entry, objective, reference_ids)
+            question = _read_question(checker, entry, objective, reference_ids, topics)
             if question is None:
                 continue
             if question.id in question_ids:
@@ -697,14 +707,51 @@ def _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems) 
                 data.line_of("questions"),
                 f"the bank has {len(questions)} questions but each attempt draws {quiz.questions_per_attempt}",
             )
-        banks[objective] = QuestionBank(objective, tuple(questions), _file_hash(path))
+        _check_topics(checker, data, topics, questions, quiz)
+        banks[objective] = QuestionBank(objective, tuple(questions), _file_hash(path), topics)
     return banks
 
 
-def _read_question(checker: FileChecker, entry: LineMap, objective: str | None, reference_ids: set[int]) -> Question | None:
+def _read_topics(checker: FileChecker, data: LineMap) -> tuple[Topic, ...]:
+    topics: list[Topic] = []
+    items = checker.field(data, "topics", "list", required=False, default=LineList())
+    for index, item in enumerate(items):
+        entry = checker.mapping(item, items.line_of(index), "a topic")
+        if entry is None:
+            continue
+        checker.unknown_keys(entry, {"id", "title"})
+        topic_id, title = checker.id_field(entry), checker.field(entry, "title", "text")
+        if topic_id in {t.id for t in topics}:
+            checker.problem(entry.line, f"topic id '{topic_id}' is used twice")
+        elif topic_id and title:
+            topics.append(Topic(topic_id, title))
+    return tuple(topics)
+
+
+def _check_topics(checker: FileChecker, data: LineMap, topics, questions, quiz) -> None:
+    """A blueprint an attempt can cover: no more topics than questions drawn, two questions or more each."""
+    if not topics:
+        return
+    line = data.line_of("topics")
+    if quiz and quiz.questions_per_attempt and len(topics) > quiz.questions_per_attempt:
+        checker.problem(line, f"the bank has {len(topics)} topics but each attempt draws "
+                              f"{quiz.questions_per_attempt} questions, so an attempt could not cover them all")
+    for topic in topics:
+        count = sum(q.topic == topic.id for q in questions)
+        if count < MIN_QUESTIONS_PER_TOPIC:
+            checker.problem(line, f"topic '{topic.id}' has {count} question(s); each topic needs at least "
+                                  f"{MIN_QUESTIONS_PER_TOPIC} so that a retake can draw another")
+
+
+def _read_question(checker: FileChecker, entry: LineMap, objective: str | None, reference_ids: set[int],
+                   topics: tuple[Topic, ...] = ()) -> Question | None:
     checker.unknown_keys(entry, QUESTION_FIELDS)
     count = len(checker.problems)
     question_id = checker.id_field(entry)
+    topic = checker.field(entry, "topic", "text", required=bool(topics))
+    if topic is not None and topic not in {t.id for t in topics}:
+        checker.problem(entry.line_of("topic"), f"unknown topic '{topic}' (the bank's topics: "
+                                                f"{', '.join(t.id for t in topics) or 'none declared'})")
     kind = checker.field(entry, "type", "text")
     if kind is not None and kind not in QUESTION_TYPES:
         checker.problem(entry.line_of("type"), f"type must be one of {', '.join(QUESTION_TYPES)}")
@@ -741,7 +788,7 @@ def _read_question(checker: FileChecker, entry: LineMap, objective: str | None, 
     return Question(
         id=question_id, objective=objective, type=kind, stem_html=render_markdown(stem),
         options=tuple((option_id, render_markdown(text)) for option_id, text in option_items),
-        correct=frozenset(correct), rationale_html=render_markdown(rationale), reference=reference,
+        correct=frozenset(correct), rationale_html=render_markdown(rationale), reference=reference, topic=topic,
     )
 
 

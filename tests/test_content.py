@@ -238,3 +238,41 @@ def test_content_broken_while_running_keeps_the_last_valid_version(client, conte
     quiz = client.post("/courses/sample-course/objectives/first-objective/quiz",
                        data={"csrf_token": csrf_token(client, "/profile")})
     assert quiz.status_code == 302  # the quiz still draws from the last valid bank
+
+
+TOPICS = "objective: first-objective\ntopics:\n  - id: one\n    title: Topic one\n  - id: two\n    title: Topic two\n"
+
+
+def _declare_topics(content_dir, topic_of_question: list[str]) -> None:
+    bank = content_dir / "sample-course" / "quiz" / "first-objective.yaml"
+    text = bank.read_text().replace("objective: first-objective\n", TOPICS, 1)
+    for number, topic in enumerate(topic_of_question, start=1):
+        text = text.replace(f"  - id: first-objective-q{number}\n", f"  - id: first-objective-q{number}\n    topic: {topic}\n")
+    bank.write_text(text)
+
+
+def test_bank_topics_are_read_with_each_question(content_dir):
+    _declare_topics(content_dir, ["one", "two", "one", "two"])
+    catalogue = load_catalogue(content_dir)
+    assert catalogue.problems == ()
+    bank = catalogue.courses["sample-course"].banks["first-objective"]
+    assert [t.id for t in bank.topics] == ["one", "two"]
+    assert [q.topic for q in bank.questions] == ["one", "two", "one", "two"]
+
+
+@pytest.mark.parametrize("topics, expected", [
+    (["one", "two", "one", "three"], "unknown topic 'three'"),
+    (["one", "one", "one", "two"], "topic 'two' has 1 question(s); each topic needs at least 2"),
+])
+def test_content_check_refuses_a_blueprint_an_attempt_cannot_cover(runner, content_dir, topics, expected):
+    _declare_topics(content_dir, topics)
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 1
+    assert expected in result.output, result.output
+
+
+def test_a_question_in_a_bank_with_topics_must_name_one(runner, content_dir):
+    _declare_topics(content_dir, ["one", "two", "one"])
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 1
+    assert "missing required field 'topic'" in result.output, result.output
