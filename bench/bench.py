@@ -114,7 +114,8 @@ class Run:
         shutil.copytree(PROJECT / "content", self.content)
         self.secret = secrets.token_hex(32)
         self.env = {
-            "APP_ENV": "production", "SECRET_KEY": self.secret, "CONTENT_DIR": str(self.content),
+            "APP_ENV": "production", "SECRET_KEY": self.secret, "BASE_URL": "http://127.0.0.1",
+            "CONTENT_DIR": str(self.content),
             "RATELIMIT_STORAGE_URI": self.start_redis(), "FLASK_APP": "wsgi", "PYTHONDONTWRITEBYTECODE": "1",
         }
         self.floor: Server | None = None
@@ -149,7 +150,7 @@ class Run:
         self.redis = None
         if self.args.keep:
             small = self.db_env(self.tmp / "small.sqlite3")
-            lines = [f"export {name}={small[name]}" for name in ("APP_ENV", "SECRET_KEY", "CONTENT_DIR", "DATABASE_URL")]
+            lines = [f"export {name}={small[name]}" for name in ("APP_ENV", "SECRET_KEY", "BASE_URL", "CONTENT_DIR", "DATABASE_URL")]
             (self.tmp / "env.sh").write_text("\n".join(lines) + "\n")
             log(f"kept {self.tmp}; its settings for profile_page.py: . {self.tmp}/env.sh")
         else:
@@ -185,7 +186,7 @@ class Run:
 
     def content_and_pdf(self) -> None:
         log("\nContent and certificates (in this process)")
-        from course.catalogue import load_catalogue
+        from course.content.loader import load_catalogue
 
         times = []
         for _ in range(5):
@@ -269,7 +270,7 @@ class Run:
                 self.content_change(server, self.page_files(label)["module"])
         finally:
             server.stop()
-            from course.extensions import db
+            from course.core.extensions import db
 
             with self.app.app_context():
                 db.engine.dispose()  # no connection of this process stays open on the database
@@ -385,7 +386,7 @@ class Run:
         if exports is not None and exports.figures:
             exports.report(results)
         elif not self.args.skip_large and not self.args.skip_exports:
-            results.notes.append("Exports not measured: credits.reports (completions_csv, `flask reports completions`) "
+            results.notes.append("Exports not measured: reports.exports (completions_csv, `flask reports completions`) "
                                  "is not in this tree yet.")
         results.add("certificate PDFs per second, one process", self.pdf_per_second, "PDF/s", digits=1)
         results.add("certificate PDFs per second, one process / floor req/s", self.pdf_per_second / floor_rps,
@@ -446,13 +447,13 @@ class Run:
 
 
 class Exports:
-    """The completions CSV (credits.reports, `flask reports completions -o FILE`) vs the sqlite3 CLI."""
+    """The completions CSV (reports.exports, `flask reports completions -o FILE`) vs the sqlite3 CLI."""
 
     def __init__(self, run: Run, db_file: Path):
         self.run, self.db_file = run, db_file
         self.figures: list[dict] = []
         try:
-            import credits.reports  # noqa: F401
+            import reports.exports  # noqa: F401
             self.available = shutil.which("sqlite3") is not None
         except ImportError:
             self.available = False
@@ -504,7 +505,7 @@ class Exports:
                         f"<= {EXPORT_MEMORY_LIMIT}", ratio <= EXPORT_MEMORY_LIMIT)
 
 
-# The same rows and columns as credits.reports.completions_csv, in SQL for the sqlite3 CLI:
+# The same rows and columns as reports.exports.completions_csv, in SQL for the sqlite3 CLI:
 # certificates with their learners, licences, best passed score per objective, and whether
 # the evaluation was submitted, in completion-date order.
 COMPLETIONS_SQL = """

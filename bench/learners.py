@@ -28,15 +28,17 @@ from flask import Flask, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import insert, select
 
-from course.catalogue import Course
-from course.extensions import db
-from course.models import BoardId, Licence, ModuleRead, User
-from course.passwords import hash_password
-from course.progress import record_module_read
+from accounts.models import BoardId, Licence, User
+from accounts.passwords import hash_password
+from course.content.model import Course
+from course.core.extensions import db
 from credits import claims
+from credits.certificates import certificates_of
 from credits.eligibility import offered_credit
+from credits.evaluation import submit_evaluation
 from quizzes.attempts import completion_for, start_attempt, submit_attempt
 from quizzes.models import QuizAttempt
+from quizzes.reading import ModuleRead, record_module_read
 from quizzes.rules import draw_questions
 
 USER_AGENT = "ce-bench"
@@ -116,8 +118,8 @@ def add_readers(app: Flask, course: Course, count: int, prefix: str = "reader") 
                 record_module_read(db.session, user_id, course.slug, module.id)
             for objective in course.objectives:
                 attempt = start_attempt(db.session, user_id, course, objective.id, now)
-                submit_attempt(db.session, attempt.id, user_id, all_right(attempt.questions), course, now)
-            claims.submit_evaluation(db.session, user_id=user_id, course=course,
+                submit_attempt(db.session, attempt, all_right(attempt.questions), course, now)
+            submit_evaluation(db.session, user_id=user_id, course=course,
                                      raw_answers=_evaluation_answers(course), now=now)
             user = db.session.get(User, user_id)
             completion = completion_for(db.session, user_id, course.slug)
@@ -129,7 +131,7 @@ def add_readers(app: Flask, course: Course, count: int, prefix: str = "reader") 
                                     approval_id=offer.approval_id, request=request, now=now)
             retake = start_attempt(db.session, user_id, course, course.objectives[0].id, now)
             db.session.commit()
-            certificates = claims.certificates_of(db.session, user_id, course.slug)
+            certificates = certificates_of(db.session, user_id, course.slug)
             readers.append(Reader(user_id, retake.id, [c.id for c in certificates], [c.code for c in certificates]))
         db.session.remove()
     return readers
@@ -183,16 +185,16 @@ class Cookies:
     def __init__(self, app: Flask):
         self.app = app
         with app.test_request_context("/", headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
-            from course.auth import _start_session
+            from accounts.sessions import start_session
 
-            _start_session(SimpleUser())
+            start_session(SimpleUser())
             self.csrf_token = generate_csrf()  # stored raw in the session, signed in the form
             self.template = dict(session)
         self.serializer = app.session_interface.get_signing_serializer(app)
         self.name = app.config["SESSION_COOKIE_NAME"]
 
     def for_user(self, user_id: int, session_version: int = 1) -> str:
-        """Stamped now, like a browser's cookie, which the app renews once a minute (course/auth.py)."""
+        """Stamped now, like a browser's cookie, which the app renews once a minute (accounts/sessions.py)."""
         stamp = time.time()
         data = dict(self.template, _user_id=f"{user_id}.{session_version}", auth_at=stamp, seen_at=stamp)
         return f"{self.name}={self.serializer.dumps(data)}"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from course.catalogue import load_catalogue  # noqa: E402
-from credits.claims import new_code  # noqa: E402
+from course.content.loader import load_catalogue  # noqa: E402
+from credits.certificates import new_code  # noqa: E402
 from credits.models import Certificate  # noqa: E402
 from credits.pdf import certificate_pdf, transcript_pdf  # noqa: E402
 

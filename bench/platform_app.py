@@ -3,9 +3,8 @@
 The public verify page is limited per client address (VERIFY_RATE_LIMIT, 60 per minute),
 and every benchmark request comes from 127.0.0.1, so the limit is raised here; the limiter
 itself still runs and counts every request. Two routes are added for reference figures (see
-below). Nothing else differs from `wsgi:app`, unless BENCH_WITHOUT_WRITE_QUEUE or
-BENCH_WITHOUT_RL_ACCEL is set: they undo a fix made after profiling, for the before/after
-figures in bench/README.md.
+below). Nothing else differs from `wsgi:app`, unless BENCH_WITHOUT_RL_ACCEL is set: it
+turns off ReportLab's C accelerator, for the before/after figure in bench/README.md.
 """
 import os
 import sys
@@ -26,9 +25,3 @@ app = create_app({"VERIFY_RATE_LIMIT": os.environ.get("BENCH_VERIFY_RATE_LIMIT",
 # these; bench/README.md reads the page figures against them.
 app.add_url_rule("/bench/signed-in-nothing", "bench_signed_in_nothing", login_required(lambda: PAGE))
 app.add_url_rule("/bench/public-nothing", "bench_public_nothing", lambda: PAGE)
-
-# For the before/after figures in bench/README.md: the platform as it was before each fix.
-if os.environ.get("BENCH_WITHOUT_WRITE_QUEUE"):
-    import course
-
-    course.join_sqlite_write_queue = lambda connection: None  # back to SQLite's busy-handler sleeps

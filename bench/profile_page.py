@@ -29,7 +29,7 @@ def read_requests(path: Path) -> list[tuple[str, str, str, str]]:
 
 
 def restamp(app, cookie: str) -> str:
-    """The same session stamped now: the app renews a cookie older than a minute (course/auth.py),
+    """The same session stamped now: the app renews a cookie older than a minute (accounts/sessions.py),
     which a profile of a replayed file should not include."""
     if "=" not in cookie:
         return cookie

@@ -19,7 +19,9 @@ content in content/:
 - certificates only for credit that credits.eligibility.offered_credit offers the learner on
   the completion date (profession, licence states, approval dates, MOC board ID and birth
   date), with the text copied from the approval and designation as credits.claims does;
-  about 1% revoked.
+  about 1% revoked. Seeded certificates have no stored PDF (drawing and keeping 200,000 of
+  them, about 47 kB each, is not what the pages measured read): the PDF downloads measured
+  are of the readers' certificates, issued through credits.claims.claim_credit.
 
 Speed: plain sqlite3 executemany in batches of 20,000 rows, synchronous=OFF and an in-memory
 rollback journal while seeding (WAL is set back at the end), so 100,000 learners, 1,000,000
@@ -40,9 +42,12 @@ from types import MappingProxyType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from course.catalogue import Course, load_catalogue  # noqa: E402
-from course.passwords import hash_password  # noqa: E402
-from credits.claims import CLAIM_STEP, new_code  # noqa: E402
+from argon2 import PasswordHasher  # noqa: E402
+
+from course.content.loader import load_catalogue  # noqa: E402
+from course.content.model import Course  # noqa: E402
+from credits.certificates import new_code  # noqa: E402
+from credits.claims import CLAIM_STEP  # noqa: E402
 from credits.eligibility import Learner, offered_credit  # noqa: E402
 from quizzes.rules import draw_questions, grade  # noqa: E402
 
@@ -92,7 +97,7 @@ class Draws:
                             wrong = next(o for o, _ in question["options"] if o not in question["correct"])
                             answers[question["id"]] = [wrong]
                     result = grade(questions, answers, course.pass_mark)
-                    variants[right] = (json.dumps(answers), result.score, result.passed)
+                    variants[right] = (json.dumps(answers), json.dumps(result.right), result.score, result.passed)
                 draws.append((json.dumps(questions), len(questions), variants))
             self.by_objective[objective.id] = draws
         size = course.quiz.questions_per_attempt
@@ -129,7 +134,7 @@ def seed(db_file: Path, *, users: int, attempts: int, certificates: int, tag: st
     objectives = [o.id for o in course.objectives]
     reads_for = {o: course.module_for_objective(o).id for o in objectives}
     draws = Draws(course, rng)
-    password_hash = hash_password("seeded learner password")
+    password_hash = PasswordHasher().hash("seeded learner password")  # production's default parameters
     address = "\n".join(provider.address)
 
     connection = sqlite3.connect(db_file, isolation_level=None)
@@ -164,8 +169,8 @@ def seed(db_file: Path, *, users: int, attempts: int, certificates: int, tag: st
         "board_ids": "INSERT INTO board_ids (user_id, board, number) VALUES (?, ?, ?)",
         "module_reads": "INSERT INTO module_reads (user_id, course_slug, module_id, first_read_at) VALUES (?, ?, ?, ?)",
         "quiz_attempts": "INSERT INTO quiz_attempts (user_id, course_slug, objective_id, number, content_version, "
-                         "questions, pass_mark, status, started_at, submitted_at, answers, score, total, passed) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         "questions, pass_mark, status, started_at, submitted_at, answers, graded, score, total, "
+                         "passed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         "course_completions": "INSERT INTO course_completions (user_id, course_slug, completed_at, content_version) "
                               "VALUES (?, ?, ?, ?)",
         "evaluation_responses": "INSERT INTO evaluation_responses (user_id, course_slug, answers, content_version, "
@@ -234,13 +239,13 @@ def seed(db_file: Path, *, users: int, attempts: int, certificates: int, tag: st
                 if last and not completer[index] and rng.random() < 0.3:
                     buffers["quiz_attempts"].append((user_id, slug, objective, number, version, questions,
                                                      course.pass_mark, "open", stamp(started_at), None, None, None,
-                                                     question_count, None))
+                                                     None, question_count, None))
                     continue
                 right = rng.choice(draws.passing if last and completer[index] else draws.failing)
-                answers, score, passed = variants[right]
+                answers, graded, score, passed = variants[right]
                 buffers["quiz_attempts"].append((user_id, slug, objective, number, version, questions,
                                                  course.pass_mark, "submitted", stamp(started_at), stamp(moment),
-                                                 answers, score, question_count, int(passed)))
+                                                 answers, graded, score, question_count, int(passed)))
                 if passed:
                     last_pass = moment
         if completer[index]:

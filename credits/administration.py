@@ -7,16 +7,16 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from course.audit import record_audit
-from course.models import User
+from accounts.audit import record_audit
+from accounts.models import User
 
-from . import claims
+from .certificates import reissue_certificate, revoke_certificate
 from .models import Certificate
 
 
 def revoke(session: Session, certificate: Certificate, *, reason: str, actor: User | None, via: str, now: datetime) -> None:
-    """Revoke a valid certificate, keeping the reason; raises claims.CreditError if it cannot be."""
-    claims.revoke_certificate(session, certificate, reason=reason, now=now)
+    """Revoke a valid certificate, keeping the reason; raises CreditError if it cannot be."""
+    revoke_certificate(session, certificate, reason=reason, now=now)
     record_audit(session, actor, "certificate_revoke", target_type="certificate", target_id=certificate.id, now=now,
                  details={"code": certificate.code, "reason": certificate.revoked_reason, "via": via})
 
@@ -24,7 +24,7 @@ def revoke(session: Session, certificate: Certificate, *, reason: str, actor: Us
 def reissue(session: Session, certificate: Certificate, *, actor: User | None, via: str, now: datetime) -> Certificate:
     """Replace a valid certificate with one under the learner's current profile name (a name correction)."""
     learner_name = session.get(User, certificate.user_id).name
-    replacement = claims.reissue_certificate(session, certificate, learner_name=learner_name, now=now)
+    replacement = reissue_certificate(session, certificate, learner_name=learner_name, now=now)
     record_audit(session, actor, "certificate_reissue", target_type="certificate", target_id=certificate.id, now=now,
                  details={"code": certificate.code, "replacement_id": replacement.id, "replacement_code": replacement.code,
                           "old_name": certificate.learner_name, "new_name": replacement.learner_name, "via": via})

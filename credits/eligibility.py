@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
-from course.catalogue import Approval, Course, Designation, Provider
+from course.content.model import Approval, Course, Designation, Provider
 
 MISSING_BOARD_ID = "board_id"
 MISSING_BIRTH_DATE = "birth_date"

@@ -1,14 +1,14 @@
-"""The evaluation and claim forms. They render and carry the CSRF token; claims.py judges the answers."""
+"""The evaluation and claim forms. They render and carry the CSRF token; the evaluation and claims modules judge the answers."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
 from wtforms.validators import Optional
 from wtforms.widgets import NumberInput
 
-from course.catalogue import EvaluationItem
+from course.content.model import EvaluationItem
+from course.core.filters import format_amount
 
-from .claims import TEXT_ANSWER_MAX
 from .eligibility import Offer
-from .formats import format_amount
+from .evaluation import TEXT_ANSWER_MAX
 
 FIELD_PREFIX = "item-"
 
@@ -41,7 +41,7 @@ def evaluation_answers(form: FlaskForm, items: tuple[EvaluationItem, ...]) -> di
 
 
 def add_evaluation_errors(form: FlaskForm, errors: dict[str, str]) -> None:
-    """Show the messages from claims.check_evaluation_answers (item id -> message) on their fields."""
+    """Show the messages from evaluation.check_evaluation_answers (item id -> message) on their fields."""
     for item_id, message in errors.items():
         field = form[FIELD_PREFIX + item_id]
         field.errors = [*field.errors, message]

@@ -7,8 +7,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from course.extensions import db
-from course.models import utcnow
+from course.core.clock import utcnow
+from course.core.extensions import db
 
 CERTIFICATE_STATUSES = ("valid", "revoked", "superseded")
 AMOUNT = Numeric(10, 4)
@@ -33,8 +33,9 @@ class EvaluationResponse(db.Model):
 class Certificate(db.Model):
     """Credit claimed by one learner for one course under one approval, and what the certificate says.
 
-    Every printed fact is copied here when the certificate is issued, so later edits to the
-    content or to the learner's profile never change it. A name correction issues a new
+    Every printed fact is copied here when the certificate is issued, and its PDF is drawn then
+    (and drawn again only when revocation or a reissue changes its status), so later edits to
+    the content or to the learner's profile never change it. A name correction issues a new
     certificate (new code) and marks this one superseded; the partial unique index allows one
     certificate per learner, course and approval that is not superseded, so the history stays.
     """
@@ -91,6 +92,9 @@ class Certificate(db.Model):
     moc_birth_day: Mapped[int | None]
     moc_consented_at: Mapped[datetime | None]
 
+    # The PDF every download sends (in a table of its own, so reading certificates never reads PDFs).
+    document: Mapped["CertificatePdf"] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
     supersedes: Mapped["Certificate | None"] = relationship(
         remote_side=[id], back_populates="superseded_by", foreign_keys=[supersedes_id]
     )
@@ -101,22 +105,10 @@ class Certificate(db.Model):
         return self.provider_address.split("\n")
 
 
-class CertificateDocument(db.Model):
-    """A certificate's PDF, kept once rendered so downloading it again does not draw it again.
+class CertificatePdf(db.Model):
+    """A certificate's PDF, drawn when it is issued and again when it is revoked or superseded."""
 
-    The printed facts are frozen at issue, but the PDF also prints the certificate's status
-    (a revoked or superseded notice) and the verify URL, whose host comes from the request;
-    the row records both, and the version of the code that drew it, and is used only while
-    all three still match (credits/documents.py).
-    In a table of its own so that loading a certificate never loads the PDF.
-    """
-
-    __tablename__ = "certificate_documents"
-    __table_args__ = (CheckConstraint(f"status IN {CERTIFICATE_STATUSES}", name="status"),)
+    __tablename__ = "certificate_pdfs"
 
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True)
-    status: Mapped[str] = mapped_column(String(12))  # the certificate's status when rendered
-    verify_url: Mapped[str] = mapped_column(Text)
-    layout: Mapped[str] = mapped_column(String(16))  # documents.LAYOUT_VERSION: the code that drew it
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,8 +2,7 @@
 
 Text is set in DejaVu Sans, shipped in credits/fonts/ and embedded (subset) in every PDF, so
 any name in Latin, Greek or Cyrillic script prints and can be read back as text. The fonts
-are parsed once per process; after that one certificate takes a few milliseconds
-(bench/pdf_speed.py measures it).
+are parsed once per process.
 """
 import io
 from collections.abc import Sequence
@@ -19,7 +18,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from .formats import format_amount, long_date, utc_date
+from course.core.filters import format_amount, long_date
+
 from .models import Certificate
 
 FONT_DIR = Path(__file__).parent / "fonts"
@@ -141,7 +141,7 @@ def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
     canvas.drawString(page.margin, bottom + 26, verify_line)
     line_end = page.margin + pdfmetrics.stringWidth(verify_line, REGULAR, 9)
     canvas.linkURL(verify_url, (page.margin, bottom + 22, line_end, bottom + 34), relative=0)
-    canvas.drawString(page.margin, bottom + 12, f"Issued: {long_date(utc_date(certificate.issued_at))}")
+    canvas.drawString(page.margin, bottom + 12, f"Issued: {long_date(certificate.issued_at)}")
     _draw_qr(canvas, verify_url, width - page.margin - qr_size, bottom, qr_size)
     canvas.showPage()
     canvas.save()

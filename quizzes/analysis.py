@@ -1,8 +1,8 @@
 """Quiz item analysis: how each question performed across learners' submitted attempts.
 
-Plain functions on what each attempt stored: its questions snapshot (see quizzes.rules) and
-its answers. The numbers therefore describe what learners actually saw and were graded on,
-whatever the bank says today. A question is identified by its id and its options by their
+Plain functions on what each attempt stored: its questions snapshot (see quizzes.rules), its
+answers and how each was graded. The numbers therefore describe what learners actually saw
+and were graded on, whatever the bank says today. A question is identified by its id and its options by their
 option ids, so attempts that showed the options in different orders add up.
 
 - Difficulty p: the proportion of attempts that answered the question exactly right.
@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .rules import answered_right
 
 # Below this many answers a proportion swings too much from one learner to the next to judge.
 MINIMUM_ATTEMPTS_FOR_FLAGS = 20
@@ -27,9 +26,9 @@ TOO_EASY_ABOVE = 0.9
 TOO_HARD_BELOW = 0.3
 WEAK_DISCRIMINATION_BELOW = 0.2
 
-# What one submitted attempt contributes: its questions snapshot and its answers
-# (question id -> chosen option ids).
-AnswerSheet = tuple[Sequence[Mapping], Mapping[str, Sequence[str]]]
+# What one submitted attempt contributes: its questions snapshot, its answers (question id ->
+# chosen option ids) and its grading (question id -> answered right).
+AnswerSheet = tuple[Sequence[Mapping], Mapping[str, Sequence[str]], Mapping[str, bool]]
 
 
 @dataclass(frozen=True)
@@ -93,8 +92,8 @@ def item_statistics(
 ) -> dict[str, ItemStatistics]:
     """Question id -> its statistics over every answer sheet, in the order questions are first met."""
     tallies: dict[str, _Tally] = {}
-    for questions, answers in answer_sheets:
-        item_scores = [int(answered_right(q, answers.get(q["id"], ()))) for q in questions]
+    for questions, answers, graded in answer_sheets:
+        item_scores = [int(graded[q["id"]]) for q in questions]
         attempt_score = sum(item_scores)
         for question, item_score in zip(questions, item_scores, strict=True):
             tally = tallies.setdefault(question["id"], _Tally())

@@ -3,40 +3,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from course.catalogue import Course
-from course.progress import modules_read
+from course.content.model import Course
 
-from .models import CourseCompletion, QuizAttempt
-from .rules import Grade, draw_questions, grade, read_answers, retake_refusal
-
-
-# Statements run on every course, quiz or submission request; built once (see
-# course/database.py: prebuilt statements).
-_LEARNER_COURSE = (QuizAttempt.user_id == bindparam("user_id"), QuizAttempt.course_slug == bindparam("course_slug"))
-_OPEN_ATTEMPT = select(QuizAttempt).where(
-    *_LEARNER_COURSE, QuizAttempt.objective_id == bindparam("objective_id"), QuizAttempt.status == "open"
-)
-_BEST_PASSED_SCORES = (
-    select(QuizAttempt.objective_id, func.max(100.0 * QuizAttempt.score / QuizAttempt.total))
-    .where(*_LEARNER_COURSE, QuizAttempt.passed.is_(True))
-    .group_by(QuizAttempt.objective_id)
-)
-_COMPLETION = select(CourseCompletion).where(
-    CourseCompletion.user_id == bindparam("user_id"), CourseCompletion.course_slug == bindparam("course_slug")
-)
-_OBJECTIVE_COUNTS_AND_BEST_SCORES = (
-    select(
-        QuizAttempt.objective_id,
-        func.sum(case((QuizAttempt.status == "submitted", 1), else_=0)),
-        func.max(case((QuizAttempt.passed.is_(True), 100.0 * QuizAttempt.score / QuizAttempt.total))),
-    )
-    .where(*_LEARNER_COURSE)
-    .group_by(QuizAttempt.objective_id)
-)
+from .models import CourseCompletion, QuizAttempt, best_passed_percent
+from .reading import modules_read
+from .rules import Grade, QuestionSnapshot, draw_questions, grade, read_answers, retake_refusal
 
 
 class QuizRefused(Exception):
@@ -46,6 +21,9 @@ class QuizRefused(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+ALREADY_SUBMITTED = "This attempt was already submitted; its result is recorded once."
 
 
 def quiz_refusal(session: Session, user_id: int, course: Course, objective_id: str) -> str | None:
@@ -59,7 +37,10 @@ def quiz_refusal(session: Session, user_id: int, course: Course, objective_id: s
 
 
 def open_attempt(session: Session, user_id: int, course: Course, objective_id: str) -> QuizAttempt | None:
-    return session.scalar(_OPEN_ATTEMPT, {"user_id": user_id, "course_slug": course.slug, "objective_id": objective_id})
+    return session.scalar(select(QuizAttempt).where(
+        QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course.slug,
+        QuizAttempt.objective_id == objective_id, QuizAttempt.status == "open",
+    ))
 
 
 def attempts_for(session: Session, user_id: int, course_slug: str, objective_id: str | None = None) -> list[QuizAttempt]:
@@ -71,7 +52,7 @@ def attempts_for(session: Session, user_id: int, course_slug: str, objective_id:
 
 def start_attempt(
     session: Session, user_id: int, course: Course, objective_id: str, now: datetime,
-    draw: Callable[[Course, str], list[dict]] = draw_questions,
+    draw: Callable[[Course, str], list[QuestionSnapshot]] = draw_questions,
 ) -> QuizAttempt:
     """Return the learner's open attempt for the objective, or draw a new one.
 
@@ -113,76 +94,53 @@ def start_attempt(
 
 
 @dataclass(frozen=True)
-class GradedAttempt:
-    """An open attempt's answers, read and graded but not yet recorded."""
-
-    attempt_id: int
-    user_id: int
-    answers: dict[str, list[str]]
-    grade: Grade
-
-
-@dataclass(frozen=True)
 class Submission:
     attempt_id: int
     grade: Grade
     completed_course: bool  # this submission completed the course
 
 
-def grade_attempt(session: Session, attempt_id: int, user_id: int, submitted: dict[str, list[str]]) -> GradedAttempt:
-    """Read and grade the learner's answers to an open attempt; writes nothing.
+def submit_attempt(
+    session: Session, attempt: QuizAttempt, submitted: dict[str, list[str]], course: Course, now: datetime,
+) -> Submission:
+    """Grade and close the learner's open attempt, exactly once, and complete the course if this was the last pass.
 
-    Raises AnswerProblems for unreadable answers, QuizRefused when the attempt is not the
-    learner's or is already closed.
+    Raises AnswerProblems for unreadable answers and QuizRefused for an attempt already
+    submitted. Closing is one conditional UPDATE (… WHERE status = 'open'), so of two
+    submissions racing on separate connections only one changes the row.
     """
-    attempt = session.get(QuizAttempt, attempt_id)
-    if attempt is None or attempt.user_id != user_id:
-        raise QuizRefused("That quiz attempt is not yours.", status=403)
     if attempt.status != "open":
-        raise QuizRefused("This attempt was already submitted; its result is recorded once.", status=409)
+        raise QuizRefused(ALREADY_SUBMITTED, status=409)
     answers = read_answers(attempt.questions, submitted)
-    return GradedAttempt(attempt.id, user_id, answers, grade(attempt.questions, answers, attempt.pass_mark))
-
-
-def record_graded_attempt(session: Session, graded: GradedAttempt, course: Course, now: datetime) -> Submission:
-    """Close the attempt with its grade, exactly once, and complete the course if this was the last pass.
-
-    Closing is one conditional UPDATE (… WHERE status = 'open'), so of two submissions racing
-    on separate connections only one changes the row; the other gets QuizRefused. Nothing here
-    relies on what `grade_attempt` read other than the attempt's frozen questions, so the two
-    can run in separate transactions (quizzes/views.py holds the write lock only for this one).
-    """
-    result = graded.grade
+    result = grade(attempt.questions, answers, attempt.pass_mark)
     closed = session.execute(
         update(QuizAttempt)
-        .where(QuizAttempt.id == graded.attempt_id, QuizAttempt.user_id == graded.user_id, QuizAttempt.status == "open")
-        .values(status="submitted", submitted_at=now, answers=graded.answers, score=result.score, passed=result.passed)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "open")
+        .values(status="submitted", submitted_at=now, answers=answers, graded=result.right, score=result.score,
+                passed=result.passed)
         .execution_options(synchronize_session=False)
     ).rowcount
     if closed != 1:
-        raise QuizRefused("This attempt was already submitted; its result is recorded once.", status=409)
-    loaded = session.identity_map.get(session.identity_key(QuizAttempt, graded.attempt_id))
-    if loaded is not None:
-        session.expire(loaded)  # the UPDATE bypassed it: read it again when next used
-    completed = result.passed and record_completion_if_done(session, graded.user_id, course, now)
-    return Submission(graded.attempt_id, result, completed)
-
-
-def submit_attempt(
-    session: Session, attempt_id: int, user_id: int, submitted: dict[str, list[str]], course: Course, now: datetime,
-) -> Submission:
-    """Grade and close an open attempt, exactly once, in the caller's transaction."""
-    return record_graded_attempt(session, grade_attempt(session, attempt_id, user_id, submitted), course, now)
+        raise QuizRefused(ALREADY_SUBMITTED, status=409)
+    session.expire(attempt)  # the UPDATE bypassed it: read it again when next used
+    completed = result.passed and record_completion_if_done(session, attempt.user_id, course, now)
+    return Submission(attempt.id, result, completed)
 
 
 def passed_objectives(session: Session, user_id: int, course_slug: str) -> dict[str, int]:
     """Objective id -> best score (percent) among the learner's passed attempts."""
-    rows = session.execute(_BEST_PASSED_SCORES, {"user_id": user_id, "course_slug": course_slug})
+    rows = session.execute(
+        select(QuizAttempt.objective_id, best_passed_percent)
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course_slug, QuizAttempt.passed.is_(True))
+        .group_by(QuizAttempt.objective_id)
+    )
     return {objective_id: round(best) for objective_id, best in rows}
 
 
 def completion_for(session: Session, user_id: int, course_slug: str) -> CourseCompletion | None:
-    return session.scalar(_COMPLETION, {"user_id": user_id, "course_slug": course_slug})
+    return session.scalar(select(CourseCompletion).where(
+        CourseCompletion.user_id == user_id, CourseCompletion.course_slug == course_slug,
+    ))
 
 
 def record_completion_if_done(session: Session, user_id: int, course: Course, now: datetime) -> bool:
@@ -213,7 +171,12 @@ class ObjectiveStatus:
 
 def objective_statuses(session: Session, user_id: int, course: Course, read: set[str]) -> list[ObjectiveStatus]:
     """Where the learner stands on each objective, given the modules they have read (one query)."""
-    rows = session.execute(_OBJECTIVE_COUNTS_AND_BEST_SCORES, {"user_id": user_id, "course_slug": course.slug})
+    rows = session.execute(
+        select(QuizAttempt.objective_id, func.sum(case((QuizAttempt.status == "submitted", 1), else_=0)),
+               best_passed_percent)
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.course_slug == course.slug)
+        .group_by(QuizAttempt.objective_id)
+    )
     counts, passed = {}, {}
     for objective_id, submitted, best in rows:
         counts[objective_id] = submitted
@@ -235,17 +198,16 @@ def objective_statuses(session: Session, user_id: int, course: Course, read: set
     return statuses
 
 
-def submitted_answer_sheets(session: Session, course_slug: str, batch_size: int = 1000) -> Iterator[tuple[list, dict]]:
-    """(questions snapshot, answers) of every submitted attempt at the course, oldest first.
+def submitted_answer_sheets(session: Session, course_slug: str, batch_size: int = 1000) -> Iterator[tuple[list, dict, dict]]:
+    """(questions snapshot, answers, graded) of every submitted attempt at the course, oldest first.
 
     One query, streamed `batch_size` rows at a time (a server-side cursor on PostgreSQL), so
     item analysis over many attempts does not hold them all in memory.
     """
     result = session.execute(
-        select(QuizAttempt.questions, QuizAttempt.answers)
+        select(QuizAttempt.questions, QuizAttempt.answers, QuizAttempt.graded)
         .where(QuizAttempt.course_slug == course_slug, QuizAttempt.status == "submitted")
         .order_by(QuizAttempt.id)
         .execution_options(yield_per=batch_size)
     )
-    for questions, answers in result:
-        yield questions, answers
+    yield from result

@@ -1,19 +1,22 @@
 """Quiz attempts and course completions."""
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, case, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from course.extensions import db
-from course.models import utcnow
+from course.core.clock import utcnow
+from course.core.extensions import db
+
+from .rules import QuestionSnapshot
 
 
 class QuizAttempt(db.Model):
     """One draw of questions for one learner and objective.
 
-    `questions` is a snapshot of what was drawn (stems, options in their shuffled order, the
-    correct options, rationale, reference), so a later edit of the bank changes neither what
-    the learner saw nor the grade. The correct options never leave the server while open.
+    `questions` is the snapshot of what was drawn (see quizzes.rules.QuestionSnapshot); the
+    correct options never leave the server while the attempt is open. On submission the
+    answers, and `graded` (question id -> answered right, as quizzes.rules.grade judged it),
+    are stored with it, and everything that shows a result reads them.
     """
 
     __tablename__ = "quiz_attempts"
@@ -30,10 +33,8 @@ class QuizAttempt(db.Model):
             "(status = 'submitted' AND submitted_at IS NOT NULL AND score IS NOT NULL AND passed IS NOT NULL)",
             name="result_with_status",
         ),
-        # A learner's attempts at a course. The columns after (user, course) let the attempt counts
-        # and best passed scores per objective (course and quiz pages, the completion check after
-        # a submission, the completions export) be read from the index alone, not from rows that
-        # hold each attempt's question snapshot.
+        # A learner's attempts at a course; with the scores, so counts and best scores per
+        # objective are read from the index without the rows' question snapshots.
         Index("ix_quiz_attempts_user_course_scores", "user_id", "course_slug", "objective_id", "passed", "score",
               "total", "status"),
         Index("ix_quiz_attempts_course_status", "course_slug", "status"),  # item analysis, reports
@@ -45,12 +46,13 @@ class QuizAttempt(db.Model):
     objective_id: Mapped[str] = mapped_column(String(100))
     number: Mapped[int]  # 1 for the learner's first attempt at this objective, then 2...
     content_version: Mapped[str] = mapped_column(String(32))  # hash of the bank drawn from
-    questions: Mapped[list] = mapped_column(JSON)
+    questions: Mapped[list[QuestionSnapshot]] = mapped_column(JSON)
     pass_mark: Mapped[int]
     status: Mapped[str] = mapped_column(String(10), default="open")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
-    answers: Mapped[dict | None] = mapped_column(JSON)
+    answers: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    graded: Mapped[dict[str, bool] | None] = mapped_column(JSON)
     score: Mapped[int | None]  # questions answered right
     total: Mapped[int]
     passed: Mapped[bool | None]
@@ -58,6 +60,11 @@ class QuizAttempt(db.Model):
     @property
     def percent(self) -> int | None:
         return None if self.score is None else round(100 * self.score / self.total)
+
+
+# An objective's best passed score in percent, as the course page, the quiz page, the
+# completion check and the completions export show it.
+best_passed_percent = func.max(case((QuizAttempt.passed.is_(True), 100.0 * QuizAttempt.score / QuizAttempt.total)))
 
 
 class CourseCompletion(db.Model):

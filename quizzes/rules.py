@@ -1,21 +1,35 @@
-"""Quiz rules as plain functions: drawing an attempt, checking answers, grading, retake limits.
+"""Quiz rules as plain functions: drawing an attempt, reading and grading answers, retake limits.
 
-An attempt's questions are a snapshot (a list of dicts, stored as JSON with the attempt):
-
-    {"id", "type", "stem_html", "options": [[option id, html], ...] in the order shown,
-     "correct": [option ids], "rationale_html", "reference": {"id", "citation"}}
+An attempt keeps a snapshot of what it drew (`QuestionSnapshot`s, stored as JSON), so a later
+edit of the bank changes neither what the learner saw nor the grade.
 """
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from datetime import datetime, timedelta
+from typing import NamedTuple, TypedDict
 
-from course.catalogue import Course, QuizRules
+from course.content.model import Course, QuizRules
+from course.core.clock import as_utc
 
 _system_random = random.SystemRandom()
 
 
-def draw_questions(course: Course, objective_id: str, rng: random.Random = _system_random) -> list[dict]:
+class ReferenceSnapshot(TypedDict):
+    id: int
+    citation: str
+
+
+class QuestionSnapshot(TypedDict):
+    id: str
+    type: str  # "single" | "multiple"
+    stem_html: str
+    options: list[list[str]]  # [option id, html], in the order shown
+    correct: list[str]  # option ids; never sent to the learner's page while the attempt is open
+    rationale_html: str
+    reference: ReferenceSnapshot
+
+
+def draw_questions(course: Course, objective_id: str, rng: random.Random = _system_random) -> list[QuestionSnapshot]:
     """Draw the course's questions_per_attempt questions from the bank, options shuffled."""
     bank = course.banks[objective_id]
     drawn = rng.sample(bank.questions, course.quiz.questions_per_attempt)
@@ -24,15 +38,15 @@ def draw_questions(course: Course, objective_id: str, rng: random.Random = _syst
         options = [list(option) for option in question.options]
         rng.shuffle(options)
         reference = course.reference(question.reference)
-        snapshot.append({
-            "id": question.id,
-            "type": question.type,
-            "stem_html": question.stem_html,
-            "options": options,
-            "correct": sorted(question.correct),
-            "rationale_html": question.rationale_html,
-            "reference": {"id": reference.id, "citation": reference.citation},
-        })
+        snapshot.append(QuestionSnapshot(
+            id=question.id,
+            type=question.type,
+            stem_html=question.stem_html,
+            options=options,
+            correct=sorted(question.correct),
+            rationale_html=question.rationale_html,
+            reference=ReferenceSnapshot(id=reference.id, citation=reference.citation),
+        ))
     return snapshot
 
 
@@ -45,7 +59,7 @@ class AnswerProblems(Exception):
         self.answers = answers  # what could be read, to show again in the form
 
 
-def read_answers(questions: list[dict], submitted: dict[str, list[str]]) -> dict[str, list[str]]:
+def read_answers(questions: list[QuestionSnapshot], submitted: dict[str, list[str]]) -> dict[str, list[str]]:
     """Turn a submitted form into answers: question id -> chosen option ids.
 
     The form names a question "q-<question id>" and an option by its position as shown
@@ -75,7 +89,7 @@ def read_answers(questions: list[dict], submitted: dict[str, list[str]]) -> dict
 
 @dataclass(frozen=True)
 class Grade:
-    right: dict[str, bool]  # question id -> answered exactly right
+    right: dict[str, bool]  # question id -> answered exactly right; stored with the attempt
     score: int
     total: int
     passed: bool
@@ -85,13 +99,9 @@ class Grade:
         return round(100 * self.score / self.total)
 
 
-def answered_right(question: dict, chosen) -> bool:
-    """A question is right only when exactly its set of correct options was chosen."""
-    return set(chosen) == set(question["correct"])
-
-
-def grade(questions: list[dict], answers: dict[str, list[str]], pass_mark: int) -> Grade:
-    right = {q["id"]: answered_right(q, answers.get(q["id"], [])) for q in questions}
+def grade(questions: list[QuestionSnapshot], answers: dict[str, list[str]], pass_mark: int) -> Grade:
+    """The one place an answer is judged: right only when exactly its set of correct options was chosen."""
+    right = {q["id"]: set(answers.get(q["id"], [])) == set(q["correct"]) for q in questions}
     score = sum(right.values())
     total = len(questions)
     return Grade(right=right, score=score, total=total, passed=100 * score >= pass_mark * total)
@@ -119,8 +129,3 @@ def retake_refusal(
             minutes = max(1, round((ready_at - now).total_seconds() / 60))
             return RetakeRefusal(f"You can start another attempt in about {minutes} minute(s).", 429)
     return None
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -4,17 +4,14 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from course.clock import now
-from course.content import get_course_or_404
-from course.database import write_transaction, writes_in_write_transaction
-from course.extensions import csrf, db
-from course.progress import modules_read
+from course.content.store import course_or_404
+from course.core.clock import now
+from course.core.database import owned_or_404
+from course.core.extensions import csrf, db
 
-from .attempts import (
-    QuizRefused, attempts_for, grade_attempt, objective_statuses, open_attempt, quiz_refusal, record_graded_attempt,
-    start_attempt,
-)
+from .attempts import QuizRefused, attempts_for, objective_statuses, open_attempt, quiz_refusal, start_attempt, submit_attempt
 from .models import QuizAttempt
+from .reading import modules_read
 from .rules import AnswerProblems, read_answers, reveals_answers
 
 bp = Blueprint("quizzes", __name__)
@@ -30,7 +27,7 @@ def _objective_or_404(course, objective_id):
 @bp.route("/courses/<slug>/objectives/<objective_id>/quiz", methods=["GET", "POST"])
 @login_required
 def quiz_intro(slug: str, objective_id: str):
-    course = get_course_or_404(slug)
+    course = course_or_404(slug)
     objective = _objective_or_404(course, objective_id)
     if request.method == "POST":
         try:
@@ -53,52 +50,37 @@ def _intro(course, objective, refusal):
     )
 
 
-def _own_attempt_or_403(attempt_id: int) -> QuizAttempt:
-    attempt = db.session.get(QuizAttempt, attempt_id)
-    if attempt is None:
-        abort(404)
-    if attempt.user_id != current_user.id:
-        abort(403)
-    return attempt
-
-
 @bp.route("/quiz/attempts/<int:attempt_id>")
 @login_required
 def attempt_page(attempt_id: int):
-    attempt = _own_attempt_or_403(attempt_id)
-    course = get_course_or_404(attempt.course_slug)
+    attempt = owned_or_404(QuizAttempt, attempt_id, current_user.id)
+    course = course_or_404(attempt.course_slug)
     if attempt.status == "open":
         return _question_form(course, attempt, {}, {})
     return _results(course, attempt)
 
 
-# CSRF is checked inside the view, so that an expired token re-shows the answers given.
+# CSRF is checked inside the view, so that an expired token shows the answers given again.
 @bp.route("/quiz/attempts/<int:attempt_id>", methods=["POST"])
-@writes_in_write_transaction
 @csrf.exempt
 @login_required
 def submit(attempt_id: int):
     submitted = {key: request.form.getlist(key) for key in request.form if key.startswith("q-")}
-    attempt = db.session.get(QuizAttempt, attempt_id)
-    if attempt is None:
-        abort(404)
-    course = get_course_or_404(attempt.course_slug)
+    attempt = owned_or_404(QuizAttempt, attempt_id, current_user.id)
+    course = course_or_404(attempt.course_slug)
     try:
         validate_csrf(request.form.get("csrf_token"))
     except (ValidationError, CSRFError):
-        if attempt.user_id != current_user.id:
-            abort(403)
         message = "Your session's security token expired. Your answers are kept below; please submit again."
         return _question_form(course, attempt, _answers_given(attempt, submitted), {"": message}), 400
     try:
-        graded = grade_attempt(db.session, attempt_id, current_user.id, submitted)
-        with write_transaction(db.session):  # SQLite's write lock is held for this part only
-            submission = record_graded_attempt(db.session, graded, course, now())
+        submission = submit_attempt(db.session, attempt, submitted, course, now())
     except AnswerProblems as problems:
         return _question_form(course, attempt, problems.answers, problems.problems), 422
     except QuizRefused as refusal:
         return render_template("quizzes/refused.html", message=refusal.message, attempt=attempt,
                                course=course), refusal.status
+    db.session.commit()
     if submission.completed_course:
         flash("You have passed every quiz and completed the course.", "success")
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt_id))
@@ -129,7 +111,7 @@ def _results(course, attempt):
 @bp.route("/courses/<slug>/attempts")
 @login_required
 def history(slug: str):
-    course = get_course_or_404(slug)
+    course = course_or_404(slug)
     return render_template(
         "quizzes/history.html", course=course, attempts=attempts_for(db.session, current_user.id, slug),
         objectives={o.id: o.text for o in course.objectives},

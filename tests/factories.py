@@ -1,14 +1,52 @@
-"""Test data: users and signed-in clients, made through the same functions the app uses."""
+"""Test data, made through the functions the app uses: users, signed-in clients, quiz attempts
+(graded by quizzes.rules.grade), completions, evaluations and certificates (PDF drawn)."""
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+import threading
 from itertools import count
+from pathlib import Path
 
-from course.accounts import ProfileData, register_user, update_profile
-from course.extensions import db
-from course.models import User
+from sqlalchemy import func, select
+
+from accounts.models import User
+from accounts.users import ProfileData, register_user, update_profile
+from course.core.extensions import db
+from credits.certificates import draw_pdf, new_code
+from credits.models import Certificate, EvaluationResponse
+from quizzes.models import CourseCompletion, QuizAttempt
+from quizzes.rules import QuestionSnapshot, ReferenceSnapshot, grade
 
 DEFAULT_PASSWORD = "correct horse battery"
+COURSE = "sample-course"
+COMPLETED_ON = date(2025, 7, 29)
+# approval id -> (body, unit) as in tests/fixtures/content/provider.yaml and the sample course.
+APPROVALS = {
+    "ama-pra": ("Accreditation Council for Continuing Medical Education (ACCME)", "AMA PRA Category 1 Credit™"),
+    "ancc": ("American Nurses Credentialing Center (ANCC)", "contact hour"),
+    "ipce": ("Joint Accreditation for Interprofessional Continuing Education (IPCE credit)", "IPCE credit"),
+    "moc-abim": ("American Board of Internal Medicine (ABIM) Maintenance of Certification (MOC)", "ABIM MOC point"),
+}
 _serial = count(1)
+FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
+# Fast Argon2 for the suite (production's parameters are tested on their own, in test_sessions_and_passwords).
+CHEAP_PASSWORD_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+def app_settings(**overrides) -> dict:
+    """Settings for an app made by a test: the suite's defaults, then `overrides`."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "BASE_URL": "http://localhost",
+        "CONTENT_DIR": str(FIXTURE_CONTENT),
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "PASSWORD_HASH_PARAMETERS": CHEAP_PASSWORD_HASHING,
+        **overrides,
+    }
+
+
+# --- Users and signed-in clients -----------------------------------------------------------
 
 
 def make_user(
@@ -49,6 +87,15 @@ def sign_in(client, email: str, password: str = DEFAULT_PASSWORD):
     return response
 
 
+def sign_in_as(client, role: str, email: str | None = None, name: str = "Ada Admin") -> User:
+    user = make_user(role=role, email=email, name=name)
+    sign_in(client, user.email)
+    return user
+
+
+# --- Quizzes ------------------------------------------------------------------------------
+
+
 def quiz_answers(attempt, right: int | None = None) -> dict[str, list[str]]:
     """Form data answering `attempt`: the first `right` questions right, the rest wrong (all right by default)."""
     right = len(attempt.questions) if right is None else right
@@ -63,10 +110,47 @@ def quiz_answers(attempt, right: int | None = None) -> dict[str, list[str]]:
     return data
 
 
-def complete_course(user: User, course_slug: str = "sample-course", completed_at: datetime | None = None):
-    """Record that `user` passed every quiz of the course, as the quizzes package does."""
-    from quizzes.models import CourseCompletion
+def generated_questions(total: int, prefix: str = "q") -> list[QuestionSnapshot]:
+    """`total` single-answer questions with options a, b, c, of which a is correct."""
+    return [QuestionSnapshot(
+        id=f"{prefix}{number}", type="single", stem_html=f"<p>Question {number}</p>",
+        options=[["a", "<p>A</p>"], ["b", "<p>B</p>"], ["c", "<p>C</p>"]], correct=["a"],
+        rationale_html="<p>Because.</p>", reference=ReferenceSnapshot(id=1, citation="Reference one."),
+    ) for number in range(1, total + 1)]
 
+
+def make_attempt(
+    user: User, objective_id: str = "first-objective", *, score: int | None = None, total: int = 3,
+    questions: list[QuestionSnapshot] | None = None, answers: dict[str, list[str]] | None = None,
+    course_slug: str = COURSE, pass_mark: int = 70, submitted_at: datetime = datetime(2025, 8, 1, tzinfo=UTC),
+) -> QuizAttempt:
+    """An attempt of `user`'s, numbered after their others.
+
+    Submitted when `score` or `answers` is given, graded by quizzes.rules.grade: with `score`,
+    `total` generated questions of which the first `score` are answered right; with
+    `questions` and `answers`, those. Otherwise it is open.
+    """
+    questions = questions if questions is not None else generated_questions(total)
+    if score is not None:
+        answers = {q["id"]: (["a"] if index < score else ["b"]) for index, q in enumerate(questions)}
+    number = 1 + (db.session.scalar(select(func.max(QuizAttempt.number)).where(
+        QuizAttempt.user_id == user.id, QuizAttempt.course_slug == course_slug, QuizAttempt.objective_id == objective_id,
+    )) or 0)
+    attempt = QuizAttempt(
+        user_id=user.id, course_slug=course_slug, objective_id=objective_id, number=number, content_version="test",
+        questions=questions, pass_mark=pass_mark, total=len(questions), status="open",
+    )
+    if answers is not None:
+        result = grade(questions, answers, pass_mark)
+        attempt.status, attempt.submitted_at, attempt.answers = "submitted", submitted_at, answers
+        attempt.graded, attempt.score, attempt.passed = result.right, result.score, result.passed
+    db.session.add(attempt)
+    db.session.commit()
+    return attempt
+
+
+def complete_course(user: User, course_slug: str = COURSE, completed_at: datetime | None = None) -> CourseCompletion:
+    """Record that `user` passed every quiz of the course, as the quizzes package does."""
     completion = CourseCompletion(
         user_id=user.id, course_slug=course_slug, content_version="test",
         completed_at=completed_at or datetime(2025, 7, 29, 15, 0, tzinfo=UTC),
@@ -76,10 +160,8 @@ def complete_course(user: User, course_slug: str = "sample-course", completed_at
     return completion
 
 
-def submit_evaluation(user: User, course_slug: str = "sample-course", answers: dict | None = None):
-    """Store a submitted course evaluation for `user` directly."""
-    from credits.models import EvaluationResponse
-
+def submit_evaluation(user: User, course_slug: str = COURSE, answers: dict | None = None) -> EvaluationResponse:
+    """Store a submitted course evaluation for `user`."""
     response = EvaluationResponse(
         user_id=user.id, course_slug=course_slug, content_version="test",
         answers=answers or {"objective-first-objective": "Agree", "time-spent": 60},
@@ -89,7 +171,49 @@ def submit_evaluation(user: User, course_slug: str = "sample-course", answers: d
     return response
 
 
-def post_claim(client, approval_id: str, course_slug: str = "sample-course", **fields):
+# --- Certificates -------------------------------------------------------------------------
+
+
+def certificate_fields(user_id: int, name: str, *, approval_id: str = "ama-pra", course_slug: str = COURSE,
+                       completed_on: date = COMPLETED_ON, amount: str = "1", status: str = "valid",
+                       code: str | None = None, **columns) -> dict:
+    """The columns of a certificate as credits.claims.claim_credit fills them (without MOC details and PDF);
+    `columns` replace any of them (an approval not in APPROVALS needs its approval_body and unit)."""
+    body, unit = APPROVALS.get(approval_id, (None, None))
+    return {
+        "user_id": user_id, "course_slug": course_slug, "approval_id": approval_id, "content_version": "test",
+        "code": code or new_code(), "status": status,
+        "issued_at": datetime.combine(completed_on, datetime.min.time(), UTC),
+        "learner_name": name, "course_title": "Sample Course on Depression Care",
+        "course_format": "Enduring material (online self-study)", "provider_name": "Sample CE Provider",
+        "provider_address": "1 Test Street\nSpringfield, IL 62701", "completion_date": completed_on,
+        "amount": Decimal(amount), "unit": unit, "approval_body": body, "approval_number": None,
+        "statement": "Statement.",
+        **({"revoked_at": datetime(2025, 8, 1, tzinfo=UTC), "revoked_reason": "test"} if status == "revoked" else {}),
+        **columns,
+    }
+
+
+def build_certificate(user: User, *, moc_consent: bool = False, **fields) -> Certificate:
+    """A certificate for `user`, with its PDF drawn, not yet added; for "moc-abim" the MOC details come from the profile."""
+    certificate = Certificate(**certificate_fields(user.id, user.name, **fields))
+    if certificate.approval_id == "moc-abim":
+        certificate.moc_board = "ABIM"
+        certificate.moc_board_id = next((b.number for b in user.board_ids if b.board == "ABIM"), None)
+        certificate.moc_birth_month, certificate.moc_birth_day = user.birth_month, user.birth_day
+        certificate.moc_consented_at = datetime(2025, 7, 29, tzinfo=UTC) if moc_consent else None
+    draw_pdf(certificate)
+    return certificate
+
+
+def make_certificate(user: User, **fields) -> Certificate:
+    certificate = build_certificate(user, **fields)
+    db.session.add(certificate)
+    db.session.commit()
+    return certificate
+
+
+def post_claim(client, approval_id: str, course_slug: str = COURSE, **fields):
     """POST the claim form for one credit; `fields` are amount, attested, moc_consent (prefixed as on the page)."""
     token = csrf_token(client, "/profile")
     data = {f"{approval_id}-csrf_token": token}
@@ -99,3 +223,20 @@ def post_claim(client, approval_id: str, course_slug: str = "sample-course", **f
         if value not in (None, False):
             data[f"{approval_id}-{name}"] = value
     return client.post(f"/courses/{course_slug}/credit/{approval_id}", data=data)
+
+
+def run_at_once(calls) -> list:
+    """Run each of `calls` in its own thread, all released at the same moment; their results, in finishing order."""
+    barrier = threading.Barrier(len(calls))
+    results = []
+
+    def run(call):
+        barrier.wait()
+        results.append(call())
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results

@@ -2,13 +2,12 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from course.accounts import make_reset_token
-from course.content import catalogue
-from course.extensions import db
-from course.progress import record_module_read
-from credits.models import Certificate
+from accounts.users import make_reset_token
+from course.content.store import current_catalogue
+from course.core.extensions import db
+from quizzes.reading import record_module_read
 from quizzes.attempts import start_attempt
-from tests.factories import complete_course, make_user, submit_evaluation
+from tests.factories import app_settings, complete_course, make_certificate, make_user, submit_evaluation
 
 ROLES = ("anonymous", "owner", "other_learner", "instructor", "admin")
 
@@ -37,7 +36,7 @@ class World:
 
 
 def build_world(app) -> World:
-    course = catalogue().courses["sample-course"]
+    course = current_catalogue().courses["sample-course"]
     users = {
         "owner": make_user(email="owner@example.org", profession="nurse", licences=[("AL", "RN-1")]),
         "other_learner": make_user(email="other@example.org"),
@@ -50,14 +49,7 @@ def build_world(app) -> World:
     db.session.commit()
     complete_course(owner)
     submit_evaluation(owner)
-    certificate = Certificate(
-        user_id=owner.id, course_slug=course.slug, approval_id="ancc", content_version="test",
-        code="C" * 32, learner_name=owner.name, course_title=course.title, course_format=course.format,
-        provider_name="Sample CE Provider", provider_address="1 Test Street", completion_date=datetime(2025, 7, 29).date(),
-        amount=1, unit="contact hour", approval_body="ANCC", statement="Accredited.",
-    )
-    db.session.add(certificate)
-    db.session.commit()
+    certificate = make_certificate(owner, approval_id="ancc", code="C" * 32)
     token = make_reset_token(owner, app.config["SECRET_KEY"])
     return World({role: user.email for role, user in users.items()}, owner.id, attempt.id, certificate.id,
                  certificate.code, token)
@@ -66,3 +58,11 @@ def build_world(app) -> World:
 def routes(app):
     """Every rule of the app except static files."""
     return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+
+
+def blueprint_rules(blueprint: str) -> list:
+    """One blueprint's routes, read from a throwaway app's URL map (at collection time, for parametrize)."""
+    from course import create_app
+
+    app = create_app(app_settings(SQLALCHEMY_DATABASE_URI="sqlite://"))
+    return sorted((rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith(blueprint + ".")), key=str)

@@ -20,20 +20,20 @@ def owner_only(others):
 
 # What a GET (or, for POST-only routes, an empty POST with a valid CSRF token) answers.
 ACCESS = {
-    "course.index": PUBLIC,
-    "course.course_page": PUBLIC,
-    "course.references_page": PUBLIC,
-    "course.module_page": SIGNED_IN,
-    "auth.register": SIGNED_OUT_ONLY,
-    "auth.sign_in": SIGNED_OUT_ONLY,
-    "auth.forgot_password": PUBLIC,
-    "auth.reset_password": PUBLIC,
-    "auth.sign_out": dict.fromkeys(ROLES, AWAY),
-    "auth.profile": SIGNED_IN,
-    "auth.change_password_page": SIGNED_IN,
+    "pages.index": PUBLIC,
+    "pages.course_page": PUBLIC,
+    "pages.references_page": PUBLIC,
+    "pages.module_page": SIGNED_IN,
+    "accounts.register": SIGNED_OUT_ONLY,
+    "accounts.sign_in": SIGNED_OUT_ONLY,
+    "accounts.forgot_password": PUBLIC,
+    "accounts.reset_password": PUBLIC,
+    "accounts.sign_out": dict.fromkeys(ROLES, AWAY),
+    "accounts.profile": SIGNED_IN,
+    "accounts.change_password_page": SIGNED_IN,
     "quizzes.quiz_intro": owner_only(FORBIDDEN),  # others have not read the module
-    "quizzes.attempt_page": owner_only(FORBIDDEN),
-    "quizzes.submit": {**owner_only(FORBIDDEN), "owner": 422},  # an empty submission
+    "quizzes.attempt_page": owner_only(NOT_FOUND),
+    "quizzes.submit": {**owner_only(NOT_FOUND), "owner": 422},  # an empty submission
     "quizzes.history": SIGNED_IN,
     "credits.evaluation": SIGNED_IN,  # others are told to complete the course first
     "credits.claim_page": SIGNED_IN,
@@ -93,7 +93,7 @@ def test_every_route_answers_each_role_as_the_table_says(app):
             expected = ACCESS.get(rule.endpoint, {}).get(role)
             if outcome(response) != expected:
                 mismatches.append(f"{rule.endpoint} as {role}: got {outcome(response)}, expected {expected}")
-            if rule.endpoint == "auth.sign_out":  # sign back in, with a new session and token
+            if rule.endpoint == "accounts.sign_out":  # sign back in, with a new session and token
                 if role != "anonymous":
                     sign_in(client, world.users[role])
                 tokens[role] = csrf_token(client, "/forgot-password")

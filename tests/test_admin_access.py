@@ -2,24 +2,13 @@
 import pytest
 from flask import url_for
 
-from course import create_app
-from course.extensions import db
-from course.models import User
-from tests.admin_data import make_certificate
-from tests.conftest import FIXTURE_CONTENT
-from tests.factories import csrf_token, make_user, sign_in
+from course.core.extensions import db
+from accounts.models import User
+from tests.factories import csrf_token, make_certificate, make_user, sign_in
+from tests.routes import blueprint_rules
 
 
-def admin_rules() -> list:
-    """The admin blueprint's routes, read from a throwaway app's URL map at collection time."""
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "collect", "SQLALCHEMY_DATABASE_URI": "sqlite://",
-        "CONTENT_DIR": str(FIXTURE_CONTENT),
-    })
-    return sorted((r for r in app.url_map.iter_rules() if r.endpoint.startswith("admin.")), key=str)
-
-
-ADMIN_RULES = admin_rules()
+ADMIN_RULES = blueprint_rules("admin")
 # Every URL argument an admin route may take; a route with a new one fails
 # test_every_admin_route_argument_has_a_sample_value until it is added here and in sample_values.
 URL_ARGUMENTS = {"user_id", "certificate_id"}

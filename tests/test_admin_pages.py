@@ -6,15 +6,15 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import insert, select
 
-from course.audit import AuditEntry, record_audit
-from course.charts import grouped_bar_chart, nice_step
-from course.dashboard import last_months
-from course.extensions import db
-from course.models import User
+from accounts.audit import AuditEntry, record_audit
+from staff.admin.charts import grouped_bar_chart, nice_step
+from staff.admin.dashboard import last_months
+from course.core.extensions import db
+from accounts.models import User
 from credits.models import Certificate
-from quizzes.models import QuizAttempt
-from tests.admin_data import make_certificate, sign_in_as
-from tests.factories import complete_course, make_user, post_form, sign_in, submit_evaluation
+from tests.factories import (
+    complete_course, make_attempt, make_certificate, make_user, post_form, sign_in, sign_in_as, submit_evaluation,
+)
 
 
 def audit_entries(action: str | None = None) -> list[AuditEntry]:
@@ -85,12 +85,7 @@ def test_search_results_are_paginated_and_show_licences(client):
 def test_a_learners_record_shows_profile_progress_attempts_evaluation_and_certificates(client):
     learner = make_user(email="rec@example.org", name="Rhea Record", profession="nurse",
                         licences=[("KY", "RN-5")], board_ids=[("ABIM", "77")], birth_month=4, birth_day=9)
-    db.session.add(QuizAttempt(
-        user_id=learner.id, course_slug="sample-course", objective_id="first-objective", number=1,
-        content_version="t", questions=[], pass_mark=70, status="submitted", submitted_at=datetime(2025, 7, 29, tzinfo=UTC),
-        answers={}, score=2, total=3, passed=False,
-    ))
-    db.session.commit()
+    make_attempt(learner, "first-objective", score=2, total=3, submitted_at=datetime(2025, 7, 29, tzinfo=UTC))
     complete_course(learner)
     submit_evaluation(learner)
     certificate = make_certificate(learner, approval_id="ancc")
@@ -309,13 +304,7 @@ def test_the_dashboard_draws_activity_pass_rates_and_evaluation_summaries(client
     make_certificate(learners[1], approval_id="ama-pra", completed_on=date(2025, 7, 2))
     make_certificate(learners[1], approval_id="ipce", completed_on=date(2025, 7, 2), status="revoked")
     for learner, passed in ((learners[0], True), (learners[0], True), (learners[1], False), (learners[1], True)):
-        db.session.add(QuizAttempt(
-            user_id=learner.id, course_slug="sample-course", objective_id="first-objective",
-            number=db.session.query(QuizAttempt).filter_by(user_id=learner.id).count() + 1, content_version="t",
-            questions=[], pass_mark=70, status="submitted", submitted_at=datetime(2025, 8, 1, tzinfo=UTC), answers={},
-            score=3 if passed else 1, total=3, passed=passed,
-        ))
-        db.session.commit()
+        make_attempt(learner, "first-objective", score=3 if passed else 1, total=3)
     sign_in_as(client, "admin")
     response = client.get("/admin/")
     html = response.get_data(as_text=True)

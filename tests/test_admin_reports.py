@@ -10,17 +10,18 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import insert, select, update
 
-from course.audit import AuditEntry
-from course.extensions import db
-from course.models import User
+from accounts.audit import AuditEntry
+from course.core.extensions import db
+from accounts.models import User
 from credits.models import Certificate, EvaluationResponse
-from credits.reports import (
+from reports.exports import (
     COMPLETION_COLUMNS, EXPORTS, PARS_COLUMNS, ReportFilters, completions_csv, evaluations_csv, neutralise, pars_tsv,
     split_name,
 )
-from quizzes.models import QuizAttempt
-from tests.admin_data import certificate_fields, make_certificate, sign_in_as
-from tests.factories import complete_course, csrf_token, make_user, submit_evaluation
+from tests.factories import (
+    certificate_fields, complete_course, csrf_token, make_attempt, make_certificate, make_user, sign_in_as,
+    submit_evaluation,
+)
 
 EVALUATION_ITEMS = ("objective-first-objective", "time-spent", "change", "intent")
 
@@ -41,13 +42,8 @@ def completion_rows(filters=ReportFilters()) -> list[dict[str, str]]:
 
 
 def pass_objective(user, objective_id: str, score: int, total: int = 5, passed: bool = True):
-    db.session.add(QuizAttempt(
-        user_id=user.id, course_slug="sample-course", objective_id=objective_id,
-        number=1 + db.session.query(QuizAttempt).filter_by(user_id=user.id, objective_id=objective_id).count(),
-        content_version="test", questions=[], pass_mark=70, status="submitted",
-        submitted_at=datetime(2025, 7, 29, tzinfo=UTC), answers={}, score=score, total=total, passed=passed,
-    ))
-    db.session.commit()
+    attempt = make_attempt(user, objective_id, score=score, total=total, submitted_at=datetime(2025, 7, 29, tzinfo=UTC))
+    assert attempt.passed is passed
 
 
 # --- Columns and content ------------------------------------------------------------------
@@ -298,26 +294,6 @@ def test_completions_export_streams_in_bounded_memory(app):
     assert (small_lines, large_lines) == (2_501, 10_001)
     assert large_peak < 1.5 * small_peak, (small_peak, large_peak)
     assert large_peak < large_held / 2, (large_peak, large_held)  # well under a list of every line
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's EXPLAIN QUERY PLAN
-def test_best_scores_are_read_from_the_index_alone(client, selects):
-    """The export's and the course page's best passed scores come from the index, not the table,
-    where each attempt's question snapshot would be read past (bench/README.md, exports)."""
-    learner = sign_in_as(client, "learner", name="Lee Learner")
-    pass_objective(learner, "first-objective", 4)
-    make_certificate(learner)
-    selects.clear()
-    assert rows_of(completions_csv(db.session, ReportFilters()))[1][0] == "Lee Learner"
-    assert client.get("/courses/sample-course").status_code == 200
-
-    best_scores = [s for s in selects if "FROM quiz_attempts" in s and "max(" in s]
-    assert len(best_scores) == 2, selects  # the export's chunk; the course page
-    for statement in best_scores:
-        plan = db.session.connection().exec_driver_sql(
-            f"EXPLAIN QUERY PLAN {statement}", (1,) * statement.count("?")).all()
-        details = " ".join(row[-1] for row in plan)
-        assert "USING COVERING INDEX ix_quiz_attempts_user_course_scores" in details, (statement, details)
 
 
 # --- Downloads from the browser -----------------------------------------------------------

@@ -1,9 +1,9 @@
 """Accounts through the HTTP client: register, sign in and out, profile."""
 from sqlalchemy import select
 
-from course.accounts import is_safe_redirect
-from course.extensions import db
-from course.models import Licence, User
+from accounts.users import is_safe_redirect
+from course.core.extensions import db
+from accounts.models import Licence, User
 from tests.factories import DEFAULT_PASSWORD, csrf_token, make_user, post_form, sign_in
 
 

@@ -41,7 +41,7 @@ def test_register_sign_in_read_modules_and_see_progress(live_server, page):
 
 
 def _attempt_from_url(live_server, url):
-    from course.extensions import db
+    from course.core.extensions import db
     from quizzes.models import QuizAttempt
 
     attempt_id = int(url.rstrip("/").rsplit("/", 1)[1])

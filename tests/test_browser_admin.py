@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 import pytest
 from playwright.sync_api import expect
 
-from course.extensions import db
-from tests.admin_data import make_certificate
+from course.core.extensions import db
+from tests.factories import make_certificate
 from tests.factories import complete_course, make_user, submit_evaluation
 from tests.test_accessibility import assert_accessible
 

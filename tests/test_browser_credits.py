@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from course.catalogue import load_catalogue
-from course.extensions import db
+from course.content.loader import load_catalogue
+from course.core.extensions import db
 from credits.models import Certificate
 from tests.factories import make_user
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from course import create_app
-from course.catalogue import load_catalogue
-from course.extensions import db
-from tests.factories import make_user, sign_in
+from course.content.loader import load_catalogue
+from course.core.extensions import db
+from tests.factories import app_settings, make_user, sign_in
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
 SLUG = "treatment-resistant-depression"
@@ -67,8 +67,8 @@ def test_every_designation_rests_on_a_provider_approval(catalogue, trd):
 
 @pytest.fixture
 def trd_client(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "CONTENT_DIR": str(CONTENT),
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'trd.sqlite3'}"})
+    app = create_app(app_settings(CONTENT_DIR=str(CONTENT),
+                      SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'trd.sqlite3'}"))
     with app.app_context():
         db.create_all()
         yield app.test_client()

@@ -2,19 +2,19 @@
 import io
 import re
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from course.accounts import ProfileData, update_profile
-from course.content import catalogue
-from course.extensions import db
-from course.models import User
-from credits import claims
+from accounts.users import ProfileData, update_profile
+from course.content.store import current_catalogue
+from course.core.extensions import db
+from accounts.models import User
+from credits import certificates
+from credits.errors import CertificateNotValid
 from credits.models import Certificate
-from tests.factories import complete_course, make_user, post_claim, sign_in, submit_evaluation
+from tests.factories import build_certificate, complete_course, make_user, post_claim, sign_in, submit_evaluation
 
 UNICODE_NAME = "Zoë Łukasiewicz-Nguyễn"
 ISSUED_AT = datetime(2025, 8, 1, 14, 30, tzinfo=UTC)
@@ -95,7 +95,7 @@ def test_certificate_page_shows_the_same_facts_and_a_qr_code(client):
 
 
 def test_verification_codes_are_long_random_and_unique(client):
-    codes = {claims.new_code() for _ in range(2000)}
+    codes = {certificates.new_code() for _ in range(2000)}
     assert len(codes) == 2000
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{32}", code) for code in codes)  # 24 bytes = 192 bits
     nurse(client)
@@ -137,16 +137,30 @@ def test_verify_page_works_signed_out_and_shows_nothing_else_about_the_learner(c
 def test_revoked_certificate_says_so(client):
     nurse(client)
     ancc = claimed(client, "ancc")
-    claims.revoke_certificate(db.session, ancc, reason="Completion recorded in error", now=ISSUED_AT)
+    certificates.revoke_certificate(db.session, ancc, reason="Completion recorded in error", now=ISSUED_AT)
     db.session.commit()
     page = client.get(f"/verify/{ancc.code}").get_data(as_text=True)
     assert "Revoked:" in page and "is not valid" in page
     assert "Completion recorded in error" not in page
     assert "REVOKED" in pdf_text(client.get(f"/certificates/{ancc.id}.pdf").data)
-    with pytest.raises(claims.CertificateNotValid):
-        claims.revoke_certificate(db.session, ancc, reason="again", now=ISSUED_AT)
+    with pytest.raises(CertificateNotValid):
+        certificates.revoke_certificate(db.session, ancc, reason="again", now=ISSUED_AT)
     # A revoked certificate is not issued again by claiming again.
     assert post_claim(client, "ancc").headers["Location"].endswith(f"/certificates/{ancc.id}")
+
+
+def test_the_pdf_is_drawn_when_issued_and_a_download_only_sends_it(client, monkeypatch):
+    nurse(client)
+    ancc = claimed(client, "ancc")
+    stored = ancc.document.pdf
+    assert f"http://localhost/verify/{ancc.code}" in pdf_text(stored)
+
+    def no_drawing(*args):
+        raise AssertionError("a download drew a PDF")
+
+    monkeypatch.setattr(certificates, "certificate_pdf", no_drawing)
+    response = client.get(f"/certificates/{ancc.id}.pdf")
+    assert response.status_code == 200 and response.data == stored
 
 
 def test_certificate_is_frozen_at_issue(client, content_dir):
@@ -164,7 +178,7 @@ def test_certificate_is_frozen_at_issue(client, content_dir):
         name="Zoe Renamed", profession="nurse", licences=[("AL", "AL-98765")], board_ids=[], birth_month=None,
         birth_day=None, nabp_eprofile_id=None))
     db.session.commit()
-    assert catalogue().provider.approvals["ancc"].statement == "A completely rewritten ANCC statement."
+    assert current_catalogue().provider.approvals["ancc"].statement == "A completely rewritten ANCC statement."
     assert "including 0.5 pharmacology hour(s)" in client.get("/courses/sample-course").get_data(as_text=True)
 
     after = pdf_text(client.get(f"/certificates/{ancc.id}.pdf").data)
@@ -180,7 +194,7 @@ def test_reissue_after_a_name_correction_keeps_the_history(client):
     original = claimed(client, "ancc")
     user = db.session.get(User, user.id)
     user.name = UNICODE_NAME
-    replacement = claims.reissue_certificate(db.session, original, learner_name=user.name, now=ISSUED_AT)
+    replacement = certificates.reissue_certificate(db.session, original, learner_name=user.name, now=ISSUED_AT)
     db.session.commit()
 
     db.session.expire_all()
@@ -200,8 +214,8 @@ def test_reissue_after_a_name_correction_keeps_the_history(client):
     assert "Valid:" in new_page and UNICODE_NAME in new_page
     # The claim page and a repeated claim lead to the replacement, not the superseded one.
     assert post_claim(client, "ancc").headers["Location"].endswith(f"/certificates/{replacement.id}")
-    with pytest.raises(claims.CertificateNotValid):
-        claims.reissue_certificate(db.session, original, learner_name="Anyone", now=ISSUED_AT)
+    with pytest.raises(CertificateNotValid):
+        certificates.reissue_certificate(db.session, original, learner_name="Anyone", now=ISSUED_AT)
     assert len(db.session.scalars(select(Certificate)).all()) == 2
 
 
@@ -219,7 +233,7 @@ def test_transcript_totals_per_unit_and_pdf(client):
     revoked = _other_course_certificate(user, "AMA PRA Category 1 Credit™", "2", date(2025, 4, 1), code="r" * 32)
     db.session.add_all([earlier, revoked])
     db.session.flush()
-    claims.revoke_certificate(db.session, revoked, reason="test", now=ISSUED_AT)
+    certificates.revoke_certificate(db.session, revoked, reason="test", now=ISSUED_AT)
     db.session.commit()
 
     page = client.get("/transcript").get_data(as_text=True)
@@ -262,12 +276,10 @@ def _credit_section(client) -> str:
 
 
 def _other_course_certificate(user, unit, amount, completed_on, code=None) -> Certificate:
-    return Certificate(
-        user_id=user.id, course_slug="an-earlier-course", approval_id=f"approval-{unit[:4].lower()}",
-        content_version="v", code=code or claims.new_code(), learner_name=user.name,
-        course_title="An Earlier Course", course_format="Webinar", provider_name="Sample CE Provider",
-        provider_address="1 Test Street", completion_date=completed_on, amount=Decimal(amount), unit=unit,
-        approval_body="Some body", statement="Some statement.", issued_at=ISSUED_AT,
+    return build_certificate(
+        user, approval_id=f"approval-{unit[:4].lower()}", course_slug="an-earlier-course", code=code,
+        course_title="An Earlier Course", course_format="Webinar", completed_on=completed_on, amount=amount,
+        unit=unit, approval_body="Some body", statement="Some statement.", issued_at=ISSUED_AT,
     )
 
 

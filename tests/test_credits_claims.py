@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from course.catalogue import load_catalogue
-from course.extensions import db
+from course.content.loader import load_catalogue
+from course.core.extensions import db
 from credits import claims
-from credits.claims import check_evaluation_answers
+from credits.evaluation import check_evaluation_answers
 from credits.models import Certificate, EvaluationResponse
-from tests.conftest import FIXTURE_CONTENT
+from tests.factories import FIXTURE_CONTENT
 from tests.factories import (
-    complete_course, make_user, post_claim, post_form, sign_in, submit_evaluation,
+    build_certificate, complete_course, make_user, post_claim, post_form, sign_in, submit_evaluation,
 )
 
 EVALUATION_URL = "/courses/sample-course/evaluation"
@@ -270,20 +270,20 @@ def test_repeated_claim_returns_the_same_certificate(client):
 
 def test_unique_index_allows_one_current_certificate_per_learner_course_and_approval(app):
     user = make_user()
-    first = _certificate(user, code="a" * 32)
+    first = build_certificate(user, code="a" * 32)
     db.session.add(first)
     db.session.commit()
-    db.session.add(_certificate(user, code="b" * 32))
+    db.session.add(build_certificate(user, code="b" * 32))
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
-    db.session.add(_certificate(user, code="a" * 32, approval_id="ipce"))
+    db.session.add(build_certificate(user, code="a" * 32, approval_id="ipce"))
     with pytest.raises(IntegrityError):  # verification codes are unique too
         db.session.commit()
     db.session.rollback()
     first = db.session.get(Certificate, first.id)
     first.status = "superseded"
-    db.session.add(_certificate(user, code="c" * 32))  # a superseded certificate leaves room for its replacement
+    db.session.add(build_certificate(user, code="c" * 32))  # a superseded certificate leaves room for its replacement
     db.session.commit()
     assert len(certificate_rows()) == 2
 
@@ -299,25 +299,16 @@ def test_racing_claims_meet_the_unique_index_and_share_one_certificate(app, monk
                                     request=claims.ClaimRequest(), now=datetime.now(UTC))
     db.session.commit()
 
-    real_lookup = claims.current_certificate
+    real_lookup = claims.certificates_of
     calls = []
 
     def lookup_that_misses_once(*args):
         calls.append(args)
-        return None if len(calls) == 1 else real_lookup(*args)
+        return [] if len(calls) == 1 else real_lookup(*args)
 
-    monkeypatch.setattr(claims, "current_certificate", lookup_that_misses_once)
+    monkeypatch.setattr(claims, "certificates_of", lookup_that_misses_once)
     loser, issued_now = claims.claim_credit(db.session, user=user, course=course, provider=provider,
                                             approval_id="ancc", request=claims.ClaimRequest(), now=datetime.now(UTC))
     db.session.commit()
     assert (loser.id, issued_now) == (winner.id, False)
     assert len(certificate_rows()) == 1
-
-
-def _certificate(user, *, code, approval_id="ancc") -> Certificate:
-    return Certificate(
-        user_id=user.id, course_slug="sample-course", approval_id=approval_id, content_version="v", code=code,
-        learner_name=user.name, course_title="T", course_format="F", provider_name="P", provider_address="A",
-        completion_date=datetime(2025, 7, 29).date(), amount=Decimal("1"), unit="contact hour",
-        approval_body="B", statement="S",
-    )

@@ -5,11 +5,11 @@ from types import MappingProxyType
 
 import pytest
 
-from course.catalogue import load_catalogue
+from course.content.loader import load_catalogue
 from credits.eligibility import (
     MISSING_BIRTH_DATE, MISSING_BOARD_ID, MISSING_CONSENT, Learner, offered_credit,
 )
-from tests.conftest import FIXTURE_CONTENT
+from tests.factories import FIXTURE_CONTENT
 from tests.factories import complete_course, make_user, sign_in, submit_evaluation
 
 ALL_PROFESSIONS_CREDIT = {"ipce"}

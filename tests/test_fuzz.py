@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from course.extensions import db
+from course.core.extensions import db
 from tests.factories import sign_in
 from tests.routes import build_world, routes
 

@@ -4,7 +4,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -16,12 +15,11 @@ import pytest
 from sqlalchemy import func, select
 
 from course import create_app
-from course.extensions import db
-from course.progress import record_module_read
+from course.core.extensions import db
+from quizzes.reading import record_module_read
 from quizzes.attempts import start_attempt
 from quizzes.models import QuizAttempt
-from tests.conftest import unavailable
-from tests.factories import DEFAULT_PASSWORD, make_user, quiz_answers
+from tests.factories import DEFAULT_PASSWORD, app_settings, make_user, quiz_answers, run_at_once
 
 PROJECT = Path(__file__).resolve().parent.parent
 CLIENTS = 16
@@ -65,14 +63,14 @@ def empty_redis_url() -> str:
     try:
         redis.Redis.from_url(url).flushdb()
     except redis.ConnectionError:
-        unavailable("Redis is not running on 127.0.0.1:6379")
+        pytest.fail("Redis is not running on 127.0.0.1:6379 (the gunicorn tests share rate limits through it)")
     return url
 
 
 @pytest.fixture
 def gunicorn_server(postgres_url, content_dir):
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": postgres_url,
-                      "CONTENT_DIR": str(content_dir)})
+    app = create_app(app_settings(SQLALCHEMY_DATABASE_URI=postgres_url,
+                      CONTENT_DIR=str(content_dir)))
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -105,28 +103,12 @@ def gunicorn_server(postgres_url, content_dir):
         db.engine.dispose()
 
 
-def fire_at_once(count: int, action) -> list:
-    barrier = threading.Barrier(count)
-    results = []
-
-    def run():
-        barrier.wait()
-        results.append(action())
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 def test_duplicate_quiz_submissions_across_workers_count_once(gunicorn_server):
     app, base = gunicorn_server
     with app.app_context():
-        from course.content import catalogue
+        from course.content.store import current_catalogue
 
-        course = catalogue().courses["sample-course"]
+        course = current_catalogue().courses["sample-course"]
         user = make_user(email="tabs@example.org")
         record_module_read(db.session, user.id, course.slug, "first-objective")
         attempt = start_attempt(db.session, user.id, course, "first-objective", datetime.now(UTC))
@@ -137,7 +119,7 @@ def test_duplicate_quiz_submissions_across_workers_count_once(gunicorn_server):
     status, _ = browser.request("/sign-in", {"csrf_token": token, "email": "tabs@example.org", "password": DEFAULT_PASSWORD})
     assert status == 302
     token = browser.csrf_token("/profile")
-    statuses = fire_at_once(CLIENTS, lambda: browser.request(f"/quiz/attempts/{attempt_id}", {"csrf_token": token, **answers})[0])
+    statuses = run_at_once([lambda: browser.request(f"/quiz/attempts/{attempt_id}", {"csrf_token": token, **answers})[0]] * CLIENTS)
     assert sorted(statuses) == [302] + [409] * (CLIENTS - 1)
     with app.app_context():
         submitted = select(func.count()).select_from(QuizAttempt).where(QuizAttempt.status == "submitted")
@@ -171,7 +153,7 @@ def test_duplicate_certificate_claims_across_workers_issue_one(gunicorn_server):
     assert status == 302
     token = browser.csrf_token("/profile")
     claim = {"ancc-csrf_token": token}
-    results = fire_at_once(CLIENTS, lambda: browser.request("/courses/sample-course/credit/ancc", claim))
+    results = run_at_once([lambda: browser.request("/courses/sample-course/credit/ancc", claim)] * CLIENTS)
     assert {status for status, _ in results} == {303}, [body[-500:] for status, body in results if status != 303][:1]
     with app.app_context():
         certificates = db.session.scalars(select(Certificate).where(Certificate.approval_id == "ancc")).all()

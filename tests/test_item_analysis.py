@@ -7,6 +7,12 @@ import pytest
 from quizzes.analysis import (
     NEGATIVE_DISCRIMINATION, TOO_EASY, TOO_HARD, WEAK_DISCRIMINATION, flags_for, item_statistics, point_biserial,
 )
+from quizzes.rules import grade
+
+
+def graded(sheets):
+    """Answer sheets as attempts store them: questions, answers, and each question graded by quizzes.rules.grade."""
+    return [(questions, answers, grade(questions, answers, 70).right) for questions, answers in sheets]
 
 
 def question(question_id: str, kind: str, correct: list[str], option_order: str) -> dict:
@@ -77,7 +83,7 @@ def test_hand_computed_example():
     #     q1: none (0.3 ≤ p ≤ 0.9, r ≥ 0.2)
     #     q2: r < 0, the strongest learners miss it
     #     q3: p < 0.3, too hard; and r < 0
-    result = item_statistics((sheet for sheet in HAND_EXAMPLE), minimum_attempts=5)
+    result = item_statistics((sheet for sheet in graded(HAND_EXAMPLE)), minimum_attempts=5)
 
     assert list(result) == ["q1", "q2", "q3"]
     assert [result[q].attempts for q in result] == [5, 5, 5]
@@ -95,14 +101,14 @@ def test_hand_computed_example():
 
 
 def test_no_flags_below_the_minimum_number_of_attempts():
-    result = item_statistics(HAND_EXAMPLE)  # default minimum is well above 5
+    result = item_statistics(graded(HAND_EXAMPLE))  # default minimum is well above 5
     assert not any(stats.judged or stats.flags for stats in result.values())
     assert result["q3"].difficulty == pytest.approx(0.2)  # the numbers are still there
 
 
 def test_a_question_everyone_gets_right_is_too_easy_and_its_discrimination_undefined():
     sheets = [([q1(), q2()], {"q1": ["a"], "q2": [answer]}) for answer in "abbab"]
-    result = item_statistics(sheets, minimum_attempts=5)
+    result = item_statistics(graded(sheets), minimum_attempts=5)
     assert result["q1"].difficulty == 1.0
     assert result["q1"].discrimination is None
     assert result["q1"].flags == (TOO_EASY,)
@@ -114,7 +120,7 @@ def test_questions_drawn_in_only_some_attempts_count_only_those_attempts():
         ([q1(), q3()], {"q1": ["b"], "q3": ["a", "c"]}),
         ([q2(), q3()], {"q2": ["a"], "q3": ["a"]}),
     ]
-    result = item_statistics(sheets)
+    result = item_statistics(graded(sheets))
     assert {q: (s.attempts, s.right) for q, s in result.items()} == {"q1": (2, 1), "q2": (2, 1), "q3": (2, 1)}
 
 

@@ -1,8 +1,8 @@
 """The learner's reading path: catalogue, course page, modules and progress."""
 from sqlalchemy import select
 
-from course.extensions import db
-from course.models import ModuleRead
+from course.core.extensions import db
+from quizzes.reading import ModuleRead
 from tests.factories import make_user, sign_in
 
 

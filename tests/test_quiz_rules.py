@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from course.catalogue import QuizRules, load_catalogue
+from course.content.loader import load_catalogue
+from course.content.model import QuizRules
 from quizzes.rules import AnswerProblems, draw_questions, grade, read_answers, retake_refusal, reveals_answers
 
 

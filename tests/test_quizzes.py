@@ -2,9 +2,9 @@
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from course.extensions import db
+from course.core.extensions import db
 from quizzes.models import CourseCompletion, QuizAttempt
 from tests.factories import csrf_token, make_user, quiz_answers, sign_in
 
@@ -99,6 +99,21 @@ def test_pass_path_records_score_and_shows_feedback_with_answers(client, learner
     assert "Quiz passed (best score 100%)" in client.get(COURSE).get_data(as_text=True)
 
 
+def test_each_answer_is_graded_once_and_the_results_page_shows_that_grading(client, learner):
+    """The grading is stored with the attempt; the results page reads it rather than judging again."""
+    read_module(client)
+    attempt = start(client)
+    submit(client, attempt, quiz_answers(attempt, right=2))
+    db.session.refresh(attempt)
+    first, second, third = (q["id"] for q in attempt.questions)
+    assert attempt.graded == {first: True, second: True, third: False}
+    db.session.execute(update(QuizAttempt).where(QuizAttempt.id == attempt.id)
+                       .values(graded={first: False, second: True, third: True}))
+    db.session.commit()
+    page = client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
+    assert re.findall(r"Question \d: (Right|Not right)", page) == ["Not right", "Right", "Right"]
+
+
 def test_fail_path_hides_correct_answers_by_default_and_allows_retake(client, learner):
     read_module(client)
     attempt = start(client)
@@ -137,15 +152,16 @@ def test_double_submission_is_recorded_once(client, learner):
     assert db.session.scalar(select(func.count()).select_from(QuizAttempt).where(QuizAttempt.status == "submitted")) == 1
 
 
-def test_submission_to_another_learners_attempt_is_refused(client, learner):
+def test_another_learners_attempt_is_answered_as_missing(client, learner):
     read_module(client)
     attempt = start(client)
     client.post("/sign-out", data={"csrf_token": csrf_token(client, "/profile")})
     make_user(email="other@example.org")
     sign_in(client, "other@example.org")
     response = submit(client, attempt, quiz_answers(attempt))
-    assert response.status_code == 403
-    assert client.get(f"/quiz/attempts/{attempt.id}").status_code == 403
+    assert response.status_code == 404
+    assert client.get(f"/quiz/attempts/{attempt.id}").status_code == 404
+    assert client.get(f"/quiz/attempts/{attempt.id + 1000}").status_code == 404
     db.session.refresh(attempt)
     assert attempt.status == "open"
 

@@ -4,11 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from course.extensions import db
-from course.models import User
-from course.accounts import DUMMY_HASH
-from course.passwords import common_passwords, needs_rehash, password_problem, verify_password
-from tests.factories import DEFAULT_PASSWORD, csrf_token, make_user, post_form, sign_in
+from accounts import passwords
+from accounts.models import User
+from accounts.passwords import common_passwords, hash_password, needs_rehash, password_problem, verify_password
+from course import create_app
+from course.core.extensions import db
+from tests.factories import DEFAULT_PASSWORD, app_settings, csrf_token, make_user, post_form, sign_in
 
 
 class RecordingSender:
@@ -49,12 +50,30 @@ def test_common_passwords_are_refused():
     assert password_problem("aaaaaaaaaa")  # repetitive
 
 
-def test_an_unknown_email_is_checked_against_a_hash_as_slow_as_a_real_one():
-    """Sign-in verifies a password against DUMMY_HASH when the email is unknown; with other
+def test_an_unknown_email_is_checked_against_a_hash_as_slow_as_a_real_one(app):
+    """Sign-in verifies the password against a hash when the email is unknown; with other
     parameters than the hasher's, that would take a different time and tell that the email is not
     registered."""
-    assert not needs_rehash(DUMMY_HASH)
-    assert not verify_password(DUMMY_HASH, "any password at all")
+    verified = []
+    real_verify = passwords.verify_password
+    passwords.verify_password = lambda password_hash, password: verified.append(password_hash) or real_verify(
+        password_hash, password)
+    try:
+        passwords.verify_against_nothing("any password at all")
+    finally:
+        passwords.verify_password = real_verify
+    [hash_of_nothing] = verified
+    assert not needs_rehash(hash_of_nothing)
+    assert not verify_password(hash_of_nothing, "any password at all")
+
+
+def test_production_hashes_passwords_with_argon2id_at_its_default_cost(tmp_path):
+    """The suite hashes cheaply (tests/factories.py); an app with the default settings uses
+    argon2-cffi's defaults, RFC 9106's low-memory profile: 64 MiB, 3 passes, 4 lanes."""
+    app = create_app({**app_settings(), "PASSWORD_HASH_PARAMETERS": {}})
+    with app.app_context():
+        password_hash = hash_password("quiet harbor lantern")
+    assert password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
 def test_registration_refuses_a_common_password(client):
@@ -87,18 +106,31 @@ def test_session_cookie_flags(client):
 
 
 def test_production_cookies_are_secure(tmp_path):
-    from course.config import load_config
+    from course.core.config import load_config
 
-    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "s"})
+    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "s", "BASE_URL": "https://ce.example.org"})
     assert config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path, monkeypatch):
-    from course.config import ConfigError, load_config
+    from course.core.config import ConfigError, load_config
 
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError):
-        load_config(tmp_path, {"APP_ENV": "production"})
+        load_config(tmp_path, {"APP_ENV": "production", "BASE_URL": "https://ce.example.org"})
+
+
+def test_production_refuses_to_start_without_its_base_url(tmp_path, monkeypatch):
+    """Links sent out of the app (verify URLs, reset links) name the configured site, never a request's Host."""
+    from course.core.config import ConfigError, load_config
+
+    monkeypatch.delenv("BASE_URL", raising=False)
+    with pytest.raises(ConfigError, match="BASE_URL"):
+        load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "s"})
+    with pytest.raises(ConfigError, match="scheme and host"):
+        load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "s", "BASE_URL": "ce.example.org/path"})
+    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "s", "BASE_URL": "https://ce.example.org/"})
+    assert (config["SERVER_NAME"], config["PREFERRED_URL_SCHEME"]) == ("ce.example.org", "https")
 
 
 def test_signing_in_issues_a_fresh_session(app, client):

@@ -1,0 +1,160 @@
+"""Account and profile forms."""
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, EmailField, FieldList, Form, FormField, IntegerField, PasswordField, SelectChoice,
+    SelectField, StringField, SubmitField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+
+from course.core.reference import BOARDS, PROFESSIONS, US_STATES
+
+from .passwords import password_problem
+
+LICENCE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .\-/]{0,39}$")
+STATE_CHOICES = [SelectChoice("", "State")] + [SelectChoice(code, code) for code in sorted(US_STATES)]
+BOARD_CHOICES = [SelectChoice("", "Board")] + [SelectChoice(code, f"{code}: {name}") for code, name in BOARDS.items()]
+PROFESSION_CHOICES = [SelectChoice("", "Choose your profession")] + [
+    SelectChoice(code, label) for code, label in PROFESSIONS.items()
+]
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(
+        "Full name, as it should appear on certificates",
+        validators=[DataRequired("Enter your name."), Length(max=200)],
+    )
+    email = EmailField(
+        "Email", validators=[DataRequired("Enter your email address."), Email("Enter a valid email address."), Length(max=254)]
+    )
+    password = PasswordField("Password", validators=[DataRequired("Choose a password.")])
+    submit = SubmitField("Create account")
+
+    def validate_password(self, field):
+        problem = password_problem(field.data or "", self.email.data or "", self.name.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+class NewPasswordMixin:
+    """Checks `new_password` against the password rules, knowing the account's email and name."""
+
+    def __init__(self, *args, email: str = "", name: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self._email, self._name = email, name
+
+    def validate_new_password(self, field):
+        problem = password_problem(field.data or "", self._email, self._name)
+        if problem:
+            raise ValidationError(problem)
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."), Length(max=1024)])
+    new_password = PasswordField("New password", validators=[DataRequired("Choose a new password.")])
+    submit = SubmitField("Change password")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
+    submit = SubmitField("Send me a reset link")
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    new_password = PasswordField("New password", validators=[DataRequired("Choose a new password.")])
+    submit = SubmitField("Set new password")
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=1024)])
+    remember = BooleanField("Keep me signed in on this device")
+    submit = SubmitField("Sign in")
+
+
+class LicenceForm(Form):
+    """One licence row; a row left wholly blank is ignored."""
+
+    state = SelectField("State", choices=STATE_CHOICES, validate_choice=False)
+    number = StringField("Licence number", validators=[Length(max=40)])
+
+    def validate_state(self, field):
+        if field.data and field.data not in US_STATES:
+            raise ValidationError("Choose a state from the list.")
+        if self.number.data and not field.data:
+            raise ValidationError("Choose the state that issued this licence.")
+
+    def validate_number(self, field):
+        value = (field.data or "").strip()
+        if self.state.data and not value:
+            raise ValidationError("Enter the licence number.")
+        if value and not LICENCE_NUMBER_RE.match(value):
+            raise ValidationError("A licence number uses letters, digits, spaces, dots, hyphens or slashes.")
+
+
+class BoardIdForm(Form):
+    board = SelectField("Board", choices=BOARD_CHOICES, validate_choice=False)
+    number = StringField("Board ID", validators=[Length(max=40)])
+
+    def validate_board(self, field):
+        if field.data and field.data not in BOARDS:
+            raise ValidationError("Choose a board from the list.")
+        if self.number.data and not field.data:
+            raise ValidationError("Choose the board that issued this ID.")
+
+    def validate_number(self, field):
+        value = (field.data or "").strip()
+        if self.board.data and not value:
+            raise ValidationError("Enter the board ID.")
+        if value and not re.fullmatch(r"[A-Za-z0-9\-]{1,40}", value):
+            raise ValidationError("A board ID uses letters, digits and hyphens.")
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(
+        "Full name, as it should appear on certificates",
+        validators=[DataRequired("Enter your name."), Length(max=200)],
+    )
+    profession = SelectField(
+        "Profession",
+        choices=PROFESSION_CHOICES,
+        validators=[DataRequired("Choose your profession.")],
+    )
+    licences = FieldList(FormField(LicenceForm), min_entries=1, max_entries=20)
+    board_ids = FieldList(FormField(BoardIdForm), min_entries=1, max_entries=len(BOARDS))
+    birth_month = IntegerField(
+        "Birth month (1-12)", validators=[Optional(), NumberRange(1, 12, "Enter a month from 1 to 12.")]
+    )
+    birth_day = IntegerField(
+        "Birth day (1-31)", validators=[Optional(), NumberRange(1, 31, "Enter a day from 1 to 31.")]
+    )
+    nabp_eprofile_id = StringField("NABP e-Profile ID", validators=[Optional(), Length(max=20)])
+    add_licence = SubmitField("Add another licence")
+    add_board = SubmitField("Add another board ID")
+    submit = SubmitField("Save profile")
+
+    def validate_nabp_eprofile_id(self, field):
+        if field.data and not re.fullmatch(r"\d{1,20}", field.data.strip()):
+            raise ValidationError("An NABP e-Profile ID is a number.")
+
+    def validate_birth_day(self, field):
+        if (field.data is None) != (self.birth_month.data is None):
+            raise ValidationError("Enter both birth month and day, or neither.")
+        if field.data and self.birth_month.data:
+            days = {2: 29, 4: 30, 6: 30, 9: 30, 11: 30}.get(self.birth_month.data, 31)
+            if field.data > days:
+                raise ValidationError(f"That month has at most {days} days.")
+
+    def validate_licences(self, field):
+        seen = set()
+        for entry in field.entries:
+            key = (entry.state.data, (entry.number.data or "").strip().upper())
+            if entry.state.data and key in seen:
+                raise ValidationError("The same licence is listed twice.")
+            seen.add(key)
+
+    def validate_board_ids(self, field):
+        boards = [entry.board.data for entry in field.entries if entry.board.data]
+        if len(boards) != len(set(boards)):
+            raise ValidationError("Each board can be listed once.")

@@ -1,0 +1,80 @@
+"""Users, their licences and their certifying-board IDs."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from course.core.clock import utcnow
+from course.core.extensions import db
+from course.core.roles import ROLES, role_at_least
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES}", name="role"),
+        CheckConstraint("birth_month IS NULL OR (birth_month BETWEEN 1 AND 12)", name="birth_month"),
+        CheckConstraint("birth_day IS NULL OR (birth_day BETWEEN 1 AND 31)", name="birth_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, so the unique constraint makes email unique case-insensitively.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="learner")
+    profession: Mapped[str | None] = mapped_column(String(40))
+    birth_month: Mapped[int | None]
+    birth_day: Mapped[int | None]
+    nabp_eprofile_id: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised on sign-out and password change: every session and remember-me cookie carries
+    # the version it was issued under and stops working once it no longer matches.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    licences: Mapped[list["Licence"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="Licence.id"
+    )
+    board_ids: Mapped[list["BoardId"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="BoardId.id"
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
+    @property
+    def is_admin(self) -> bool:
+        return role_at_least(self.role, "admin")
+
+    @property
+    def is_instructor(self) -> bool:
+        return role_at_least(self.role, "instructor")
+
+    @property
+    def licence_states(self) -> set[str]:
+        return {licence.state for licence in self.licences}
+
+
+class Licence(db.Model):
+    __tablename__ = "licences"
+    __table_args__ = (UniqueConstraint("user_id", "state", "number", name="uq_licences_user_state_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(2))
+    number: Mapped[str] = mapped_column(String(40))
+
+    user: Mapped[User] = relationship(back_populates="licences")
+
+
+class BoardId(db.Model):
+    __tablename__ = "board_ids"
+    __table_args__ = (UniqueConstraint("user_id", "board", name="uq_board_ids_user_board"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    board: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(40))
+
+    user: Mapped[User] = relationship(back_populates="board_ids")

@@ -1,0 +1,59 @@
+"""Signed-in sessions: who a session cookie names, and when a session ends.
+
+A session (and a remember-me cookie) names "<user id>.<session version>"; raising the user's
+session version (sign-out, password change) ends every session issued under the old one.
+"""
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from course.core.clock import now
+from course.core.extensions import db
+
+from .models import User
+
+# Seconds between updates of the session's last-seen time. Each update changes the cookie,
+# which is then signed and sent again, so it is not done on every request; the idle timeout
+# can therefore end a session up to this much early, never late.
+SEEN_AT_RESOLUTION = 60
+
+
+def load_user(session_token: str) -> User | None:
+    """Flask-Login's user loader: the user named by "<id>.<session version>" if that version is still current."""
+    user_id, _, version = session_token.partition(".")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.scalar(select(User).where(User.id == int(user_id)))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+def start_session(user: User, remember: bool = False) -> None:
+    """A fresh session for a user who just proved who they are."""
+    session.clear()
+    login_user(user, remember=remember)
+    stamp = now().timestamp()
+    session.update({"auth_at": stamp, "seen_at": stamp, "remember": remember})
+    session.permanent = remember
+
+
+def enforce_session_timeouts():
+    """Before every request: sign out a session idle too long or older than the absolute limit."""
+    if not current_user.is_authenticated:
+        return None
+    config, moment = current_app.config, now().timestamp()
+    if session.get("remember"):
+        idle_limit, absolute_limit = None, config["REMEMBER_COOKIE_DURATION"].total_seconds()
+    else:
+        idle_limit, absolute_limit = config["SESSION_IDLE_TIMEOUT"], config["SESSION_ABSOLUTE_TIMEOUT"]
+    auth_at = session.setdefault("auth_at", moment)
+    seen_at = session.get("seen_at", moment)
+    if moment - auth_at > absolute_limit or (idle_limit and moment - seen_at > idle_limit):
+        logout_user()
+        session.clear()
+        flash("Your session timed out. Please sign in again.", "info")
+        return redirect(url_for("accounts.sign_in", next=request.full_path if request.method == "GET" else None))
+    if moment - seen_at >= SEEN_AT_RESOLUTION:
+        session["seen_at"] = moment
+    return None

@@ -1,0 +1,544 @@
+"""Course content: read from the files under CONTENT_DIR into the catalogue's objects, and checked.
+
+`load_catalogue()` reads everything and returns the valid courses plus every problem found
+(file, line, message). A course whose files fail the check keeps its last valid version
+serving when the caller passes the previous catalogue (see store.ContentStore).
+"""
+import hashlib
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+
+from course.core.reference import BOARDS, PROFESSIONS, US_STATES
+
+from .checker import ID_RE, FileChecker, read_yaml_file
+from .markdown import EVIDENCE_CLOSE, EVIDENCE_OPEN, cited_numbers, render_markdown
+from .model import (
+    Approval, Catalogue, Course, CourseStatus, Designation, EvaluationItem, Module, Objective, Problem, Provider,
+    Question, QuestionBank, QuizRules, Reference, Topic,
+)
+from .yaml_lines import LineList, LineMap, YamlProblem, parse_yaml
+
+APPROVAL_KINDS = ("accreditation", "approval", "co-sponsorship", "agreement")
+CLAIM_KINDS = ("fixed", "variable")
+REVEAL_SETTINGS = ("after_pass", "always", "never")
+QUESTION_TYPES = ("single", "multiple")
+EVALUATION_TYPES = ("rating", "choice", "text", "number")
+STATEMENT_KEYS = ("disclosure", "implicit_bias", "cultural_competency")
+
+
+# --- provider -------------------------------------------------------------------------------
+
+APPROVAL_FIELDS = {
+    "id", "body", "kind", "number", "valid_from", "valid_until", "professions", "states",
+    "moc_board", "statement",
+}
+
+
+def load_provider(root: Path, problems: list[Problem]) -> Provider | None:
+    checker = FileChecker(root / "provider.yaml", root, problems)
+    count = len(problems)
+    data = checker.mapping(read_yaml_file(checker), 1, "provider.yaml")
+    if data is None:
+        return None
+    checker.unknown_keys(data, {"name", "address", "approvals"})
+    name = checker.field(data, "name", "text")
+    address = checker.field(data, "address", "text_list", default=())
+    approvals: dict[str, Approval] = {}
+    for entry in checker.entries(data, "approvals", "an approval"):
+        checker.unknown_keys(entry, APPROVAL_FIELDS)
+        approval = _read_approval(checker, entry)
+        if approval is None:
+            continue
+        if approval.id in approvals:
+            checker.problem(entry.line, f"approval id '{approval.id}' is used twice")
+        approvals[approval.id] = approval
+    if len(problems) > count:
+        return None
+    return Provider(name=name, address=address, approvals=MappingProxyType(approvals))
+
+
+def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
+    approval_id = checker.id_field(entry)
+    kind = checker.field(entry, "kind", "text")
+    if kind is not None and kind not in APPROVAL_KINDS:
+        checker.problem(entry.line_of("kind"), f"kind {kind!r} must be one of {', '.join(APPROVAL_KINDS)}")
+    professions = checker.field(entry, "professions", "text_list", default=())
+    for profession in professions:
+        if profession not in PROFESSIONS:
+            checker.problem(entry.line_of("professions"), f"unknown profession {profession!r}")
+    states = checker.field(entry, "states", "text_list", required=False, default=())
+    for state in states:
+        if state not in US_STATES:
+            checker.problem(entry.line_of("states"), f"unknown state {state!r} (use two-letter codes)")
+    valid_from = checker.field(entry, "valid_from", "date", required=False)
+    valid_until = checker.field(entry, "valid_until", "date", required=False)
+    if valid_from and valid_until and valid_until < valid_from:
+        checker.problem(entry.line_of("valid_until"), "valid_until is before valid_from")
+    moc_board = checker.field(entry, "moc_board", "text", required=False)
+    if moc_board is not None and moc_board not in BOARDS:
+        checker.problem(entry.line_of("moc_board"), f"moc_board {moc_board!r} must be one of {', '.join(BOARDS)}")
+    number = entry.get("number")
+    if isinstance(number, (int, float)) and not isinstance(number, bool):
+        number = str(number)
+    body = checker.field(entry, "body", "text")
+    statement = checker.field(entry, "statement", "text")
+    if approval_id is None or body is None or statement is None:
+        return None
+    return Approval(
+        id=approval_id, body=body, kind=kind, number=number or None, valid_from=valid_from,
+        valid_until=valid_until, professions=frozenset(professions), states=frozenset(states),
+        moc_board=moc_board, statement=statement,
+    )
+
+
+# --- course ---------------------------------------------------------------------------------
+
+COURSE_FIELDS = {
+    "title", "summary", "audience", "audience_text", "format", "release_date", "expiry_date",
+    "estimated_minutes", "pass_mark", "quiz", "objectives", "modules", "statements", "designations",
+}
+
+
+def load_course(course_dir: Path, root: Path, provider: Provider | None, problems: list[Problem]) -> Course | None:
+    """Read and check one course folder; return None if it has any problem."""
+    count = len(problems)
+    checker = FileChecker(course_dir / "course.yaml", root, problems)
+    data = checker.mapping(read_yaml_file(checker), 1, "course.yaml")
+    if data is None:
+        return None
+    checker.unknown_keys(data, COURSE_FIELDS)
+    references = _load_references(course_dir, root, problems)
+    reference_ids = {r.id for r in references}
+
+    objectives = _read_objectives(checker, data)
+    objective_ids = {o.id for o in objectives}
+    audience = checker.field(data, "audience", "text_list", default=())
+    for profession in audience:
+        if profession not in PROFESSIONS:
+            checker.problem(data.line_of("audience"), f"unknown profession {profession!r}")
+    release = checker.field(data, "release_date", "date")
+    expiry = checker.field(data, "expiry_date", "date")
+    if release and expiry and expiry <= release:
+        checker.problem(data.line_of("expiry_date"), "expiry_date must be after release_date")
+    pass_mark = checker.field(data, "pass_mark", "int")
+    if pass_mark is not None and not 1 <= pass_mark <= 100:
+        checker.problem(data.line_of("pass_mark"), "pass_mark must be a percentage from 1 to 100")
+    minutes = checker.field(data, "estimated_minutes", "int")
+    quiz = _read_quiz_rules(checker, data)
+    statements = _read_statements(checker, data)
+    designations = _read_designations(checker, data, provider)
+
+    modules = _load_modules(checker, data, course_dir, root, objective_ids, reference_ids, problems)
+    banks = _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems)
+    for objective in objectives:
+        if objective.id not in banks:
+            checker.problem(data.line_of("objectives"), f"objective '{objective.id}' has no question bank quiz/{objective.id}.yaml")
+        if not any(m.objective == objective.id for m in modules):
+            checker.problem(data.line_of("objectives"), f"objective '{objective.id}' has no module")
+    evaluation = _load_evaluation(course_dir, root, problems)
+
+    if len(problems) > count:
+        return None
+    return Course(
+        slug=course_dir.name,
+        title=checker.field(data, "title", "text"),
+        summary_html=render_markdown(checker.field(data, "summary", "text")),
+        audience=audience,
+        audience_html=render_markdown(checker.field(data, "audience_text", "text")),
+        format=checker.field(data, "format", "text"),
+        release_date=release,
+        expiry_date=expiry,
+        estimated_minutes=minutes,
+        pass_mark=pass_mark,
+        quiz=quiz,
+        objectives=objectives,
+        modules=modules,
+        statements=statements,
+        designations=designations,
+        banks=MappingProxyType(banks),
+        references=references,
+        evaluation=evaluation,
+        version=_tree_hash(course_dir, root / "provider.yaml"),
+    )
+
+
+def _read_objectives(checker: FileChecker, data: LineMap) -> tuple[Objective, ...]:
+    objectives = _read_id_list(checker, data, "objectives", "text", "objective", Objective, required=True)
+    if isinstance(data.get("objectives"), LineList) and not data["objectives"]:
+        checker.problem(data.line_of("objectives"), "a course needs at least one learning objective")
+    return objectives
+
+
+def _read_id_list(checker: FileChecker, data: LineMap, key: str, text_key: str, noun: str, make, *,
+                  required: bool):
+    """A list of mappings with an id and one text field (objectives, topics), each id used once."""
+    found = []
+    for entry in checker.entries(data, key, f"an item of '{key}'", required=required):
+        checker.unknown_keys(entry, {"id", text_key})
+        item_id, text = checker.id_field(entry), checker.field(entry, text_key, "text")
+        if item_id in {existing.id for existing in found}:
+            checker.problem(entry.line, f"{noun} id '{item_id}' is used twice")
+        elif item_id and text:
+            found.append(make(item_id, text))
+    return tuple(found)
+
+
+def _read_quiz_rules(checker: FileChecker, data: LineMap) -> QuizRules | None:
+    quiz = checker.field(data, "quiz", "map")
+    if quiz is None:
+        return None
+    checker.unknown_keys(quiz, {"questions_per_attempt", "reveal_answers", "max_attempts", "wait_minutes"})
+    per_attempt = checker.field(quiz, "questions_per_attempt", "int")
+    if per_attempt is not None and per_attempt < 1:
+        checker.problem(quiz.line_of("questions_per_attempt"), "questions_per_attempt must be at least 1")
+    reveal = checker.field(quiz, "reveal_answers", "text", required=False, default="after_pass")
+    if reveal not in REVEAL_SETTINGS:
+        checker.problem(quiz.line_of("reveal_answers"), f"reveal_answers must be one of {', '.join(REVEAL_SETTINGS)}")
+    max_attempts = checker.field(quiz, "max_attempts", "int", required=False)
+    if max_attempts is not None and max_attempts < 1:
+        checker.problem(quiz.line_of("max_attempts"), "max_attempts must be at least 1, or null for unlimited")
+    wait = checker.field(quiz, "wait_minutes", "int", required=False, default=0)
+    if wait is not None and wait < 0:
+        checker.problem(quiz.line_of("wait_minutes"), "wait_minutes must not be negative")
+    return QuizRules(per_attempt, reveal, max_attempts, wait)
+
+
+def _read_statements(checker: FileChecker, data: LineMap) -> tuple[tuple[str, str], ...]:
+    statements = checker.field(data, "statements", "map", required=False)
+    if statements is None:
+        return ()
+    checker.unknown_keys(statements, set(STATEMENT_KEYS))
+    return tuple(
+        (key, render_markdown(text))
+        for key in STATEMENT_KEYS
+        if (text := checker.field(statements, key, "text", required=False))
+    )
+
+
+def _read_designations(checker: FileChecker, data: LineMap, provider: Provider | None) -> tuple[Designation, ...]:
+    designations = []
+    for entry in checker.entries(data, "designations", "a designation", required=False):
+        checker.unknown_keys(entry, {"approval", "amount", "unit", "claim", "pharmacology_hours"})
+        approval_id = checker.field(entry, "approval", "text")
+        if approval_id and provider is not None and approval_id not in provider.approvals:
+            checker.problem(entry.line_of("approval"), f"designation for '{approval_id}', which provider.yaml does not list")
+        if approval_id in {d.approval_id for d in designations}:
+            checker.problem(entry.line_of("approval"), f"'{approval_id}' is designated twice")
+        amount = checker.field(entry, "amount", "decimal")
+        claim = checker.field(entry, "claim", "text", required=False, default="fixed")
+        if claim not in CLAIM_KINDS:
+            checker.problem(entry.line_of("claim"), f"claim must be one of {', '.join(CLAIM_KINDS)}")
+        elif claim == "variable" and amount is not None and amount % Decimal("0.25"):
+            checker.problem(entry.line_of("amount"), "a variable credit's amount must be a multiple of 0.25")
+        pharmacology = checker.field(entry, "pharmacology_hours", "decimal", required=False)
+        if pharmacology is not None and amount is not None and pharmacology > amount:
+            checker.problem(entry.line_of("pharmacology_hours"), "pharmacology_hours exceed the amount designated")
+        unit = checker.field(entry, "unit", "text")
+        if approval_id and amount is not None and unit:
+            designations.append(Designation(approval_id, amount, unit, claim, pharmacology))
+    return tuple(designations)
+
+
+def _load_references(course_dir: Path, root: Path, problems: list[Problem]) -> tuple[Reference, ...]:
+    checker = FileChecker(course_dir / "references.yaml", root, problems)
+    data = checker.mapping(read_yaml_file(checker), 1, "references.yaml")
+    if data is None:
+        return ()
+    references = []
+    for entry in checker.entries(data, "references", "a reference"):
+        checker.unknown_keys(entry, {"id", "citation", "doi", "url"})
+        number = checker.field(entry, "id", "int")
+        citation = checker.field(entry, "citation", "text")
+        if number is not None and number in {r.id for r in references}:
+            checker.problem(entry.line_of("id"), f"reference {number} is listed twice")
+        url = checker.field(entry, "url", "text", required=False)
+        if url and not url.startswith(("https://", "http://")):
+            checker.problem(entry.line_of("url"), "url must start with https:// or http://")
+        if number is not None and citation:
+            references.append(Reference(number, citation, checker.field(entry, "doi", "text", required=False), url))
+    return tuple(sorted(references, key=lambda r: r.id))
+
+
+def _load_modules(course_checker, data, course_dir, root, objective_ids, reference_ids, problems) -> tuple[Module, ...]:
+    modules = []
+    module_ids = course_checker.field(data, "modules", "text_list", default=())
+    for index, module_id in enumerate(module_ids):
+        line = data["modules"].line_of(index)
+        path = course_dir / "modules" / f"{module_id}.md"
+        if not ID_RE.match(module_id):
+            course_checker.problem(line, f"module id {module_id!r} must use lowercase letters, digits and hyphens")
+            continue
+        if not path.is_file():
+            course_checker.problem(line, f"module '{module_id}' has no file modules/{module_id}.md")
+            continue
+        module = _load_module(FileChecker(path, root, problems), module_id, objective_ids, reference_ids)
+        if module is not None:
+            modules.append(module)
+    listed = set(module_ids)
+    for path in sorted((course_dir / "modules").glob("*.md")):
+        if path.stem not in listed:
+            course_checker.problem(data.line_of("modules"), f"modules/{path.name} is not listed in 'modules'")
+    return tuple(modules)
+
+
+def _load_module(checker: FileChecker, module_id: str, objective_ids: set[str], reference_ids: set[int]) -> Module | None:
+    try:
+        text = checker.path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        checker.problem(1, "file is not UTF-8 text")
+        return None
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        checker.problem(1, "a module must start with YAML front matter between '---' lines")
+        return None
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        checker.problem(1, "front matter is not closed by a '---' line")
+        return None
+    try:
+        front = parse_yaml("\n".join(lines[1:end]), first_line=2)
+    except YamlProblem as error:
+        checker.problem(error.line, error.message)
+        return None
+    front = checker.mapping(front, 1, "front matter")
+    if front is None:
+        return None
+    checker.unknown_keys(front, {"title", "objective"})
+    title = checker.field(front, "title", "text")
+    objective = checker.field(front, "objective", "text", required=False)
+    if objective is not None and objective not in objective_ids:
+        checker.problem(front.line_of("objective"), f"unknown objective '{objective}'")
+    body_lines = lines[end + 1:]
+    cited = _check_body(checker, body_lines, end + 2, reference_ids)
+    if title is None:
+        return None
+    return Module(module_id, title, objective, render_markdown("\n".join(body_lines)), tuple(cited))
+
+
+def _check_body(checker: FileChecker, lines: list[str], first_line: int, reference_ids: set[int]) -> list[int]:
+    """Check citations and evidence blocks in Markdown; return the cited numbers in order."""
+    cited: list[int] = []
+    open_line = None
+    for offset, line in enumerate(lines):
+        number = first_line + offset
+        if line.startswith(":::evidence"):
+            match = EVIDENCE_OPEN.match(line)
+            if open_line is not None:
+                checker.problem(number, f"evidence block opened on line {open_line} is not closed before this one")
+            open_line = number
+            if match is None or 'source="' not in line or 'strength="' not in line:
+                checker.problem(number, 'an evidence block needs source="..." and strength="..."')
+        elif line.strip() == EVIDENCE_CLOSE:
+            if open_line is None:
+                checker.problem(number, "':::' closes no evidence block")
+            open_line = None
+        for cited_number in cited_numbers(line):
+            if cited_number not in reference_ids:
+                checker.problem(number, f"cites reference [{cited_number}], which references.yaml does not list")
+            elif cited_number not in cited:
+                cited.append(cited_number)
+    if open_line is not None:
+        checker.problem(open_line, "evidence block is not closed with ':::'")
+    return cited
+
+
+QUESTION_FIELDS = {"id", "type", "stem", "options", "correct", "rationale", "reference", "topic"}
+MIN_QUESTIONS_PER_TOPIC = 2
+
+
+def _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems) -> dict[str, QuestionBank]:
+    banks: dict[str, QuestionBank] = {}
+    question_ids: set[str] = set()
+    for path in sorted((course_dir / "quiz").glob("*.yaml")):
+        checker = FileChecker(path, root, problems)
+        data = checker.mapping(read_yaml_file(checker), 1, "a question bank")
+        if data is None:
+            continue
+        checker.unknown_keys(data, {"objective", "topics", "questions"})
+        objective = checker.field(data, "objective", "text")
+        topics = _read_topics(checker, data)
+        if objective is not None and objective not in objective_ids:
+            checker.problem(data.line_of("objective"), f"unknown objective '{objective}'")
+            continue
+        if objective in banks:
+            checker.problem(data.line_of("objective"), f"objective '{objective}' already has a question bank")
+            continue
+        questions = []
+        for entry in checker.entries(data, "questions", "a question"):
+            question = _read_question(checker, entry, objective, reference_ids, topics)
+            if question is None:
+                continue
+            if question.id in question_ids:
+                checker.problem(entry.line_of("id"), f"question id '{question.id}' is used twice in this course")
+            question_ids.add(question.id)
+            questions.append(question)
+        if objective is None:
+            continue
+        if quiz and quiz.questions_per_attempt and len(questions) < quiz.questions_per_attempt:
+            checker.problem(
+                data.line_of("questions"),
+                f"the bank has {len(questions)} questions but each attempt draws {quiz.questions_per_attempt}",
+            )
+        _check_topics(checker, data, topics, questions, quiz)
+        banks[objective] = QuestionBank(objective, tuple(questions), _file_hash(path), topics)
+    return banks
+
+
+def _read_topics(checker: FileChecker, data: LineMap) -> tuple[Topic, ...]:
+    return _read_id_list(checker, data, "topics", "title", "topic", Topic, required=False)
+
+
+def _check_topics(checker: FileChecker, data: LineMap, topics, questions, quiz) -> None:
+    """A blueprint an attempt can cover: no more topics than questions drawn, two questions or more each."""
+    if not topics:
+        return
+    line = data.line_of("topics")
+    if quiz and quiz.questions_per_attempt and len(topics) > quiz.questions_per_attempt:
+        checker.problem(line, f"the bank has {len(topics)} topics but each attempt draws "
+                              f"{quiz.questions_per_attempt} questions, so an attempt could not cover them all")
+    for topic in topics:
+        count = sum(q.topic == topic.id for q in questions)
+        if count < MIN_QUESTIONS_PER_TOPIC:
+            checker.problem(line, f"topic '{topic.id}' has {count} question(s); each topic needs at least "
+                                  f"{MIN_QUESTIONS_PER_TOPIC} so that a retake can draw another")
+
+
+def _read_question(checker: FileChecker, entry: LineMap, objective: str | None, reference_ids: set[int],
+                   topics: tuple[Topic, ...] = ()) -> Question | None:
+    checker.unknown_keys(entry, QUESTION_FIELDS)
+    count = len(checker.problems)
+    question_id = checker.id_field(entry)
+    topic = checker.field(entry, "topic", "text", required=bool(topics))
+    if topic is not None and topic not in {t.id for t in topics}:
+        checker.problem(entry.line_of("topic"), f"unknown topic '{topic}' (the bank's topics: "
+                                                f"{', '.join(t.id for t in topics) or 'none declared'})")
+    kind = checker.field(entry, "type", "text")
+    if kind is not None and kind not in QUESTION_TYPES:
+        checker.problem(entry.line_of("type"), f"type must be one of {', '.join(QUESTION_TYPES)}")
+    stem = checker.field(entry, "stem", "text")
+    rationale = checker.field(entry, "rationale", "text")
+    reference = checker.field(entry, "reference", "int")
+    if reference is not None and reference not in reference_ids:
+        checker.problem(entry.line_of("reference"), f"reference {reference} is not in references.yaml")
+    options = checker.field(entry, "options", "map", default=LineMap())
+    if "options" in entry and len(options) < 2:
+        checker.problem(entry.line_of("options"), "a question needs at least two options")
+    option_items = []
+    for option_id, text in options.items():
+        if not isinstance(option_id, str) or not ID_RE.match(option_id):
+            checker.problem(options.line_of(option_id), f"option id {option_id!r} must be lowercase letters or digits")
+            continue
+        option_text = checker.field(options, option_id, "text")
+        if option_text:
+            option_items.append((option_id, option_text))
+    correct = checker.field(entry, "correct", "text_list", default=())
+    if "correct" in entry and not correct:
+        checker.problem(entry.line_of("correct"), "a question needs at least one correct option")
+    for option_id in correct:
+        if option_id not in options:
+            checker.problem(entry.line_of("correct"), f"correct option '{option_id}' is not one of the options")
+    if len(set(correct)) != len(correct):
+        checker.problem(entry.line_of("correct"), "an option is listed as correct twice")
+    if kind == "single" and len(correct) != 1:
+        checker.problem(entry.line_of("correct"), f"a single-answer question needs exactly one correct option, not {len(correct)}")
+    if kind == "multiple" and len(correct) < 2:
+        checker.problem(entry.line_of("correct"), "a multiple-answer question needs two or more correct options")
+    if len(checker.problems) > count or objective is None:
+        return None
+    return Question(
+        id=question_id, objective=objective, type=kind, stem_html=render_markdown(stem),
+        options=tuple((option_id, render_markdown(text)) for option_id, text in option_items),
+        correct=frozenset(correct), rationale_html=render_markdown(rationale), reference=reference, topic=topic,
+    )
+
+
+def _load_evaluation(course_dir: Path, root: Path, problems: list[Problem]) -> tuple[EvaluationItem, ...]:
+    checker = FileChecker(course_dir / "evaluation.yaml", root, problems)
+    data = checker.mapping(read_yaml_file(checker), 1, "evaluation.yaml")
+    if data is None:
+        return ()
+    checker.unknown_keys(data, {"scales", "items"})
+    scales = checker.field(data, "scales", "map", required=False, default=LineMap())
+    items = []
+    for entry in checker.entries(data, "items", "an evaluation item"):
+        checker.unknown_keys(entry, {"id", "type", "text", "required", "scale", "options", "min", "max"})
+        item_id = checker.id_field(entry)
+        kind = checker.field(entry, "type", "text")
+        text = checker.field(entry, "text", "text")
+        required = checker.field(entry, "required", "bool", required=False, default=False)
+        choices: tuple[str, ...] = ()
+        if kind == "rating":
+            scale = checker.field(entry, "scale", "text")
+            if scale is not None and scale not in scales:
+                checker.problem(entry.line_of("scale"), f"unknown scale '{scale}'")
+            elif scale is not None:
+                choices = checker.field(scales, scale, "text_list", default=())
+        elif kind == "choice":
+            choices = checker.field(entry, "options", "text_list", default=())
+        elif kind not in EVALUATION_TYPES and kind is not None:
+            checker.problem(entry.line_of("type"), f"type must be one of {', '.join(EVALUATION_TYPES)}")
+        if kind in ("rating", "choice") and len(choices) < 2:
+            checker.problem(entry.line, "a rating or choice item needs at least two options")
+        minimum = checker.field(entry, "min", "int", required=False)
+        maximum = checker.field(entry, "max", "int", required=False)
+        if item_id in {i.id for i in items}:
+            checker.problem(entry.line, f"evaluation item id '{item_id}' is used twice")
+        if item_id and kind and text:
+            items.append(EvaluationItem(item_id, kind, text, required, choices, minimum, maximum))
+    return tuple(items)
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _tree_hash(course_dir: Path, *extra: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in course_dir.rglob("*") if p.is_file()) + list(extra):
+        digest.update(str(path.relative_to(course_dir.parent)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def course_dirs(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and (p / "course.yaml").exists())
+
+
+def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
+    """Read all content under `root`.
+
+    A course whose files fail the check is left out, or, if `previous` had a valid version
+    of it, that version keeps serving (and its status says it is stale).
+    """
+    root = Path(root)
+    problems: list[Problem] = []
+    now = datetime.now(UTC)
+    provider = load_provider(root, problems)
+    provider_failed = provider is None
+    if provider_failed and previous is not None:
+        provider = previous.provider
+    courses: dict[str, Course] = {}
+    statuses: dict[str, CourseStatus] = {}
+    for course_dir in course_dirs(root):
+        course_problems: list[Problem] = []
+        course = load_course(course_dir, root, provider, course_problems)
+        problems.extend(course_problems)
+        slug = course_dir.name
+        old_status = previous.statuses.get(slug) if previous else None
+        if course is not None and not provider_failed:
+            unchanged = previous is not None and slug in previous.courses and previous.courses[slug].version == course.version
+            courses[slug] = previous.courses[slug] if unchanged else course
+            loaded_at = old_status.loaded_at if unchanged and old_status else now
+            statuses[slug] = CourseStatus(slug, course.version, loaded_at, False, ())
+        elif previous is not None and slug in previous.courses:
+            courses[slug] = previous.courses[slug]
+            loaded_at = old_status.loaded_at if old_status else None
+            statuses[slug] = CourseStatus(slug, courses[slug].version, loaded_at, True, tuple(course_problems))
+        else:
+            statuses[slug] = CourseStatus(slug, None, None, False, tuple(course_problems))
+    return Catalogue(provider, MappingProxyType(courses), tuple(problems), MappingProxyType(statuses))
+

@@ -1,0 +1,74 @@
+"""The live catalogue: re-read when a content file changes, and the one way a request reaches it."""
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask, abort, current_app, g
+
+from .loader import load_catalogue
+from .model import Catalogue, Course
+
+
+def content_fingerprint(root: Path) -> tuple:
+    """Cheap signature of every file under `root`: changes when any file is edited, added or removed."""
+    entries = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for filename in sorted(filenames):
+            try:
+                stat = os.stat(os.path.join(dirpath, filename))
+            except FileNotFoundError:
+                continue
+            entries.append((dirpath, filename, stat.st_mtime_ns, stat.st_size))
+    return tuple(entries)
+
+
+class ContentStore:
+    """The catalogue for one content folder, re-read when (and only when) a file changes.
+
+    Looking for changes stats every file, so it is done at most once every `recheck_seconds`
+    (production: a couple of seconds; development and tests: on every request).
+    """
+
+    def __init__(self, root: Path, recheck_seconds: float = 0.0, clock: Callable[[], float] = time.monotonic):
+        self.root = Path(root)
+        self.recheck_seconds = recheck_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._fingerprint: tuple | None = None
+        self._catalogue: Catalogue | None = None
+        self._checked_at = float("-inf")
+
+    def catalogue(self) -> Catalogue:
+        checked_at = self._clock()
+        if self._catalogue is not None and checked_at - self._checked_at < self.recheck_seconds:
+            return self._catalogue
+        fingerprint = content_fingerprint(self.root)
+        if fingerprint != self._fingerprint:
+            with self._lock:
+                if fingerprint != self._fingerprint:
+                    self._catalogue = load_catalogue(self.root, self._catalogue)
+                    self._fingerprint = fingerprint
+        self._checked_at = checked_at
+        return self._catalogue
+
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["content"] = ContentStore(Path(app.config["CONTENT_DIR"]), app.config["CONTENT_RECHECK_SECONDS"])
+
+
+def current_catalogue() -> Catalogue:
+    """The catalogue this request reads; the same version for the whole request, whatever is edited meanwhile."""
+    if "catalogue" not in g:
+        g.catalogue = current_app.extensions["content"].catalogue()
+    return g.catalogue
+
+
+def course_or_404(slug: str) -> Course:
+    course = current_catalogue().courses.get(slug)
+    if course is None:
+        abort(404)
+    return course

@@ -1,0 +1,52 @@
+"""How amounts, dates and times are written, on pages and PDFs alike; registered once as template filters.
+
+Stored timestamps are UTC. `calendar_day` is the one conversion from a timestamp to the day a
+learner, a certificate or a report shows.
+"""
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from flask import Flask
+from markupsafe import Markup
+
+from .reference import PROFESSIONS
+
+
+def format_amount(amount: Decimal) -> str:
+    """1.0000 -> '1', 0.5000 -> '0.5', 1.2500 -> '1.25'."""
+    return f"{Decimal(amount).normalize():f}"
+
+
+def calendar_day(moment: datetime) -> date:
+    """The day a stored timestamp falls on (UTC; SQLite hands timestamps back without a zone, in UTC)."""
+    return moment.astimezone(UTC).date() if moment.tzinfo else moment.date()
+
+
+def long_date(day: date | datetime) -> str:
+    """July 29, 2025 (a timestamp gives its calendar day)."""
+    if isinstance(day, datetime):
+        day = calendar_day(day)
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def timestamp(moment: datetime | None, empty: str = "—") -> Markup | str:
+    """A moment for staff pages: <time datetime="2026-03-01T14:05:00Z">2026-03-01 14:05 UTC</time>."""
+    if moment is None:
+        return empty
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment
+    return Markup('<time datetime="{}">{} UTC</time>').format(
+        utc.strftime("%Y-%m-%dT%H:%M:%SZ"), utc.strftime("%Y-%m-%d %H:%M")
+    )
+
+
+def profession_label(code: str | None) -> str:
+    return PROFESSIONS.get(code, code) if code else "—"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update({
+        "credit_amount": format_amount,
+        "long_date": long_date,
+        "timestamp": timestamp,
+        "profession_label": profession_label,
+    })

@@ -1,0 +1,1 @@
+"""The learner's pages: the course list, a course, its modules and its references."""

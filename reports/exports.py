@@ -1,0 +1,386 @@
+"""Completion reports and exports for administrators and accreditors.
+
+Every export is a generator of text lines (header first), so a caller can stream it to a
+browser or a file in constant memory whatever the number of rows:
+
+- the rows come from one SELECT executed with `yield_per` (a server-side cursor on
+  PostgreSQL; SQLite steps through its cursor), read a chunk at a time;
+- what a row needs from other tables comes with it (whether the evaluation was submitted: an
+  EXISTS in the same SELECT) or is fetched once per chunk for the learners in that chunk
+  (licences, best quiz scores: one query each), never one query per row and never for all
+  learners at once;
+- nothing accumulates across chunks.
+
+Spreadsheet formula injection: every cell of every export goes through `neutralise`, which
+puts an apostrophe before a leading =, +, -, @, tab or carriage return (OWASP's advice for CSV
+injection). It applies to every cell alike, numbers included: amounts and dates never start
+with those characters, so no real value is altered, and no column can be forgotten.
+"""
+import csv
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import Session
+
+from accounts.models import Licence, User
+from course.content.model import Catalogue, EvaluationItem
+from course.core.filters import calendar_day, format_amount
+from credits.models import Certificate, EvaluationResponse
+from quizzes.models import QuizAttempt, best_passed_percent
+
+BATCH_SIZE = 1000
+FORMULA_TRIGGERS = frozenset("=+-@\t\r")  # what a spreadsheet may read as the start of a formula
+LINE_END = "\r\n"  # RFC 4180; the tab-separated PARS file uses the same
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What a report or export is limited to; None means no limit.
+
+    `since`/`until` bound the completion date (both inclusive; for evaluations, the UTC day of
+    submission); `body` is an approval id (the credit type); `state` a licence state.
+    """
+
+    since: date | None = None
+    until: date | None = None
+    course: str | None = None
+    body: str | None = None
+    profession: str | None = None
+    state: str | None = None
+
+    def as_details(self) -> dict[str, str]:
+        """The filters that are set, as text (for the audit trail)."""
+        return {name: value.isoformat() if isinstance(value, date) else value
+                for name, value in asdict(self).items() if value is not None}
+
+
+def neutralise(cell: str) -> str:
+    """Make a cell that a spreadsheet would read as a formula read as text instead."""
+    return "'" + cell if cell[:1] in FORMULA_TRIGGERS else cell
+
+
+class _Echo:
+    """A file-like target for csv.writer that hands back each line written instead of keeping it."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def _csv_lines(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
+    """RFC 4180 lines (quoted where needed, CRLF), every cell neutralised."""
+    writer = csv.writer(_Echo(), lineterminator=LINE_END)
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([neutralise(cell) for cell in row])
+
+
+def _streamed_chunks(session: Session, query: Select, batch_size: int) -> Iterator[list[Row]]:
+    result = session.connection().execute(query.execution_options(yield_per=batch_size))
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()  # an export abandoned half-way (a closed download) frees its cursor
+
+
+def _learner_filters(query: Select, filters: ReportFilters) -> Select:
+    """The profession and licence-state filters; `query` must already join User."""
+    if filters.profession:
+        query = query.where(User.profession == filters.profession)
+    if filters.state:
+        query = query.where(
+            select(Licence.id).where(Licence.user_id == User.id, Licence.state == filters.state).exists()
+        )
+    return query
+
+
+def _certificate_filters(query: Select, filters: ReportFilters) -> Select:
+    """Every filter, for a query over certificates joined to their learners."""
+    if filters.since:
+        query = query.where(Certificate.completion_date >= filters.since)
+    if filters.until:
+        query = query.where(Certificate.completion_date <= filters.until)
+    if filters.course:
+        query = query.where(Certificate.course_slug == filters.course)
+    if filters.body:
+        query = query.where(Certificate.approval_id == filters.body)
+    return _learner_filters(query, filters)
+
+
+# --- Completions: one row per certificate -----------------------------------------------
+
+
+def completions_query(filters: ReportFilters) -> Select:
+    """Certificates matching `filters` (every status) with their learners, by completion date."""
+    query = (
+        select(
+            Certificate.id, Certificate.user_id, Certificate.learner_name, User.email, User.profession,
+            Certificate.course_slug, Certificate.completion_date, Certificate.approval_body,
+            Certificate.approval_id, Certificate.amount, Certificate.unit, Certificate.code, Certificate.status,
+        )
+        .join(User, User.id == Certificate.user_id)
+        .order_by(Certificate.completion_date, Certificate.id)
+    )
+    return _certificate_filters(query, filters)
+
+
+def count_completions(session: Session, filters: ReportFilters) -> int:
+    return session.scalar(_certificate_filters(
+        select(func.count(Certificate.id)).join(User, User.id == Certificate.user_id), filters
+    ))
+
+
+@dataclass(frozen=True)
+class CreditTotal:
+    approval_id: str
+    body: str
+    unit: str
+    certificates: int
+    amount: Decimal
+
+
+def completion_totals(session: Session, filters: ReportFilters) -> list[CreditTotal]:
+    """Valid certificates and credit awarded per credit type and unit, for the report's counts."""
+    query = (
+        select(Certificate.approval_id, func.max(Certificate.approval_body), Certificate.unit,
+               func.count(Certificate.id), func.sum(Certificate.amount))
+        .join(User, User.id == Certificate.user_id)
+        .where(Certificate.status == "valid")
+        .group_by(Certificate.approval_id, Certificate.unit)
+        .order_by(Certificate.approval_id, Certificate.unit)
+    )
+    return [CreditTotal(*row) for row in session.execute(_certificate_filters(query, filters))]
+
+
+def status_counts(session: Session, filters: ReportFilters) -> dict[str, int]:
+    """Certificates matching `filters` per status (valid, revoked, superseded)."""
+    query = (
+        select(Certificate.status, func.count(Certificate.id))
+        .join(User, User.id == Certificate.user_id).group_by(Certificate.status)
+    )
+    return dict(session.execute(_certificate_filters(query, filters)).all())
+
+
+COMPLETION_COLUMNS = (
+    "learner", "email", "profession", "licences", "course", "completion_date", "objective_scores",
+    "evaluation_submitted", "body", "credit_type", "amount", "unit", "certificate_code", "status",
+)
+
+
+@dataclass(frozen=True)
+class _LearnerFacts:
+    """What the completion rows of one chunk need from the licences and quiz attempts tables."""
+
+    licences: dict[int, str]  # user id -> "NY 123; CA 456"
+    scores: dict[tuple[int, str], str]  # (user id, course) -> "objective: 80; other: 100"
+
+
+def _learner_facts(session: Session, rows: list[Row]) -> _LearnerFacts:
+    user_ids = list({row.user_id for row in rows})
+    courses = list({row.course_slug for row in rows})
+    connection = session.connection()  # Core, not ORM, results: these rows are plain values
+    licences: dict[int, list[str]] = defaultdict(list)
+    for user_id, state, number in connection.execute(
+        select(Licence.user_id, Licence.state, Licence.number)
+        .where(Licence.user_id.in_(user_ids)).order_by(Licence.user_id, Licence.id)
+    ):
+        licences[user_id].append(f"{state} {number}")
+    scores: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for user_id, course, objective, best in connection.execute(
+        select(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id, best_passed_percent)
+        .where(QuizAttempt.user_id.in_(user_ids), QuizAttempt.course_slug.in_(courses), QuizAttempt.passed.is_(True))
+        .group_by(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id)
+        .order_by(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id)
+    ):
+        scores[user_id, course].append(f"{objective}: {round(best)}")
+    return _LearnerFacts(
+        {user_id: "; ".join(entries) for user_id, entries in licences.items()},
+        {key: "; ".join(entries) for key, entries in scores.items()},
+    )
+
+
+def _completion_rows(session: Session, filters: ReportFilters, batch_size: int) -> Iterator[list[str]]:
+    evaluated = select(EvaluationResponse.id).where(
+        EvaluationResponse.user_id == Certificate.user_id, EvaluationResponse.course_slug == Certificate.course_slug,
+    ).exists()
+    query = completions_query(filters).add_columns(evaluated.label("evaluated"))
+    for chunk in _streamed_chunks(session, query, batch_size):
+        facts = _learner_facts(session, chunk)
+        for (_, user_id, learner_name, email, profession, course, completed_on, body, approval_id, amount, unit, code,
+             status, was_evaluated) in chunk:
+            yield [
+                learner_name, email, profession or "", facts.licences.get(user_id, ""), course,
+                completed_on.isoformat(), facts.scores.get((user_id, course), ""), "yes" if was_evaluated else "no",
+                body, approval_id, format_amount(amount), unit, code, status,
+            ]
+
+
+def completions_csv(session: Session, filters: ReportFilters, *, batch_size: int = BATCH_SIZE) -> Iterator[str]:
+    """The completions CSV: a header, then one line per certificate of any status (see COMPLETION_COLUMNS).
+
+    `learner` is the name printed on the certificate; email, profession and licences are the
+    learner's profile now. `objective_scores` holds the best passed score per objective.
+    """
+    return _csv_lines(COMPLETION_COLUMNS, _completion_rows(session, filters, batch_size))
+
+
+# --- ACCME PARS: MOC learner completions -------------------------------------------------
+
+PARS_COLUMNS = (
+    "board", "board_id", "first_name", "last_name", "birth_month", "birth_day", "completion_date", "credit_claimed",
+)
+
+
+def split_name(full_name: str) -> tuple[str, str]:
+    """(first name, last name): the last whitespace-separated word is the last name, the rest the first.
+
+    The platform keeps one name field, so "Mary Ann van Dyke" gives ("Mary Ann van", "Dyke");
+    a single-word name is all last name. Learners whose boards need another split should be
+    corrected in the file before upload.
+    """
+    words = full_name.split()
+    return " ".join(words[:-1]), words[-1] if words else ""
+
+
+def _pars_query(filters: ReportFilters) -> Select:
+    """Valid MOC certificates whose learner consented to sharing with ACCME."""
+    query = (
+        select(Certificate.moc_board, Certificate.moc_board_id, Certificate.learner_name, Certificate.moc_birth_month,
+               Certificate.moc_birth_day, Certificate.completion_date, Certificate.amount)
+        .join(User, User.id == Certificate.user_id)
+        .where(Certificate.status == "valid", Certificate.moc_board.is_not(None),
+               Certificate.moc_consented_at.is_not(None))
+        .order_by(Certificate.completion_date, Certificate.id)
+    )
+    return _certificate_filters(query, filters)
+
+
+def count_pars_rows(session: Session, filters: ReportFilters) -> int:
+    return session.scalar(select(func.count()).select_from(_pars_query(filters).order_by(None).subquery()))
+
+
+def _tsv_cell(value) -> str:
+    """Tabs and line breaks would split a cell or a row: each run of whitespace becomes one space."""
+    return neutralise(" ".join(str(value).split()) if value is not None else "")
+
+
+def pars_tsv(session: Session, filters: ReportFilters, *, batch_size: int = BATCH_SIZE) -> Iterator[str]:
+    """ACCME PARS learner completions for MOC, tab-separated: one line per consenting learner, board and course.
+
+    Names come from the certificate and are split by `split_name`; the completion date is
+    written MM/DD/YYYY, as PARS's learner upload template asks; the credit is the amount claimed.
+    Certificates without MOC consent, and revoked or superseded ones, never appear.
+    """
+    yield "\t".join(PARS_COLUMNS) + LINE_END
+    for chunk in _streamed_chunks(session, _pars_query(filters), batch_size):
+        for board, board_id, name, birth_month, birth_day, completed_on, amount in chunk:
+            first_name, last_name = split_name(name)
+            cells = (board, board_id, first_name, last_name, birth_month, birth_day,
+                     completed_on.strftime("%m/%d/%Y"), format_amount(amount))
+            yield "\t".join(_tsv_cell(cell) for cell in cells) + LINE_END
+
+
+# --- Evaluation responses ----------------------------------------------------------------
+
+EVALUATION_COLUMNS = ("learner", "email", "course", "submitted_on")
+
+
+def _evaluations_query(filters: ReportFilters) -> Select:
+    """Evaluation responses matching `filters`, oldest first.
+
+    The dates bound the UTC day of submission; `body` keeps the responses of learners holding
+    a certificate of that credit type for the course.
+    """
+    query = (
+        select(User.name, User.email, EvaluationResponse.course_slug, EvaluationResponse.submitted_at,
+               EvaluationResponse.answers)
+        .join(User, User.id == EvaluationResponse.user_id)
+        .order_by(EvaluationResponse.submitted_at, EvaluationResponse.id)
+    )
+    if filters.since:
+        query = query.where(EvaluationResponse.submitted_at >= datetime.combine(filters.since, time(), UTC))
+    if filters.until:
+        query = query.where(
+            EvaluationResponse.submitted_at < datetime.combine(filters.until + timedelta(days=1), time(), UTC)
+        )
+    if filters.course:
+        query = query.where(EvaluationResponse.course_slug == filters.course)
+    if filters.body:
+        query = query.where(select(Certificate.id).where(
+            Certificate.user_id == EvaluationResponse.user_id, Certificate.course_slug == EvaluationResponse.course_slug,
+            Certificate.approval_id == filters.body,
+        ).exists())
+    return _learner_filters(query, filters)
+
+
+def count_evaluations(session: Session, filters: ReportFilters) -> int:
+    return session.scalar(select(func.count()).select_from(_evaluations_query(filters).order_by(None).subquery()))
+
+
+def _answers_json(answers: dict) -> str:
+    return json.dumps(answers, ensure_ascii=False) if answers else ""
+
+
+def evaluations_csv(
+    session: Session, filters: ReportFilters, items: Sequence[EvaluationItem] = (), *, batch_size: int = BATCH_SIZE,
+) -> Iterator[str]:
+    """The evaluation responses CSV: one line per response.
+
+    With `items` (the course's evaluation form, passed when the report is for one course) each
+    item gets a column named by its id, and answers to items no longer on the form go to a
+    last `other_answers` column as JSON. Without, one `answers` column holds every
+    item id -> answer pair as JSON.
+    """
+    item_ids = [item.id for item in items]
+    header = EVALUATION_COLUMNS + ((*item_ids, "other_answers") if item_ids else ("answers",))
+
+    def rows() -> Iterator[list[str]]:
+        for chunk in _streamed_chunks(session, _evaluations_query(filters), batch_size):
+            for name, email, course, submitted_at, answers in chunk:
+                row = [name, email, course, calendar_day(submitted_at).isoformat()]
+                if item_ids:
+                    row += [str(answers.get(item_id, "")) for item_id in item_ids]
+                    row.append(_answers_json({k: v for k, v in answers.items() if k not in item_ids}))
+                else:
+                    row.append(_answers_json(answers))
+                yield row
+
+    return _csv_lines(header, rows())
+
+
+# --- What the browser and the command line need to offer each export ---------------------
+
+
+@dataclass(frozen=True)
+class Export:
+    name: str
+    title: str
+    extension: str
+    media_type: str
+    count: Callable[[Session, ReportFilters], int]  # rows the export will have, for progress bars
+    write: Callable[[Session, ReportFilters, Catalogue], Iterator[str]]
+
+    def filename(self, day: date) -> str:
+        """The server-chosen download name, e.g. completions-2026-11-21.csv."""
+        return f"{self.name}-{day.isoformat()}.{self.extension}"
+
+
+def _evaluation_lines(session: Session, filters: ReportFilters, catalogue: Catalogue) -> Iterator[str]:
+    """A report for one course known to the catalogue gets a column per item of its evaluation form."""
+    course = catalogue.courses.get(filters.course) if filters.course else None
+    return evaluations_csv(session, filters, course.evaluation if course else ())
+
+
+EXPORTS = {export.name: export for export in (
+    Export("completions", "Completions (CSV)", "csv", "text/csv; charset=utf-8", count_completions,
+           lambda session, filters, _catalogue: completions_csv(session, filters)),
+    Export("pars", "ACCME PARS learner completions for MOC (tab-separated)", "tsv",
+           "text/tab-separated-values; charset=utf-8", count_pars_rows,
+           lambda session, filters, _catalogue: pars_tsv(session, filters)),
+    Export("evaluations", "Evaluation responses (CSV)", "csv", "text/csv; charset=utf-8", count_evaluations,
+           _evaluation_lines),
+)}

@@ -1,0 +1,1 @@
+"""Staff pages: the administrators' (admin/) and the instructors' (instructor/)."""

@@ -1,0 +1,95 @@
+"""Forms of the administrators' pages. Filter forms are read from the query string (GET, no CSRF token)."""
+from flask_wtf import FlaskForm
+from wtforms import DateField, SearchField, SelectChoice, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from accounts.audit import ACTIONS, COMMAND_LINE_ACTOR, AuditFilters
+from accounts.models import User
+from course.content.model import Catalogue
+from course.core.reference import PROFESSIONS, US_STATES
+from course.core.roles import ROLES
+from reports.exports import ReportFilters
+
+
+class QueryForm(FlaskForm):
+    """A form read from the query string: no CSRF token, since it changes nothing.
+
+    Its templates draw the submit button without a name, so the URL carries only the filters.
+    """
+
+    class Meta:
+        csrf = False
+
+
+class DateRangeMixin:
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To (inclusive)", validators=[Optional()])
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("The end date must not be before the start date.")
+
+
+class LearnerSearchForm(QueryForm):
+    q = SearchField("Name, email, licence number or board ID", validators=[Length(max=200)])
+
+
+def _any(label: str) -> list[SelectChoice]:
+    return [SelectChoice("", label)]
+
+
+class ReportFilterForm(DateRangeMixin, QueryForm):
+    course = SelectField("Course", validate_choice=False, default="")
+    body = SelectField("Accrediting body (credit type)", validate_choice=False, default="")
+    profession = SelectField("Profession", default="", choices=_any("Any profession") + [
+        SelectChoice(code, label) for code, label in PROFESSIONS.items()
+    ])
+    state = SelectField("Licence state", default="", choices=_any("Any state") + [SelectChoice(s, s) for s in sorted(US_STATES)])
+
+    def __init__(self, *args, catalogue: Catalogue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.course.choices = _any("Any course") + [
+            SelectChoice(course.slug, course.title) for course in sorted(catalogue.courses.values(), key=lambda c: c.title)
+        ]
+        approvals = catalogue.provider.approvals.values() if catalogue.provider else ()
+        self.body.choices = _any("Any body") + [SelectChoice(a.id, f"{a.body} ({a.id})") for a in approvals]
+
+    def filters(self) -> ReportFilters:
+        """The filters as chosen (call after a successful validate())."""
+        return ReportFilters(
+            since=self.since.data, until=self.until.data, course=self.course.data or None,
+            body=self.body.data or None, profession=self.profession.data or None, state=self.state.data or None,
+        )
+
+
+class AuditFilterForm(DateRangeMixin, QueryForm):
+    action = SelectField("Action", default="", choices=_any("Any action") + [SelectChoice(k, v) for k, v in ACTIONS.items()])
+    actor = SelectField("Taken by", default="")
+
+    def __init__(self, *args, actors: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor.choices = _any("Anyone") + [SelectChoice(COMMAND_LINE_ACTOR, "The command line")] + [
+            SelectChoice(str(user.id), f"{user.name} ({user.email})") for user in actors
+        ]
+
+    def filters(self) -> AuditFilters:
+        return AuditFilters(action=self.action.data or None, actor=self.actor.data or None,
+                            since=self.since.data, until=self.until.data)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[SelectChoice(role, role.capitalize()) for role in ROLES])
+    submit = SubmitField("Change role")
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for revoking (kept with the certificate and in the audit trail, not shown publicly)",
+        validators=[DataRequired("Give the reason for revoking the certificate."), Length(max=2000)],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField("Revoke the certificate")
+
+
+class ReissueForm(FlaskForm):
+    submit = SubmitField("Reissue under the learner's current name")
