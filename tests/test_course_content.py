@@ -37,15 +37,25 @@ def test_every_question_is_well_formed(trd):
     reference_ids = {r.id for r in trd.references}
     questions = [q for bank in trd.banks.values() for q in bank.questions]
     for question in questions:
-        expected = 1 if question.type == "single" else len(question.correct)
-        assert len(question.correct) == expected and (question.type == "single" or expected >= 2), question.id
+        # Every item is single best answer (NBME style), with 4 or 5 options.
+        assert question.type == "single" and len(question.correct) == 1, question.id
+        assert 4 <= len(question.options) <= 5, question.id
         assert question.correct <= {option_id for option_id, _ in question.options}, question.id
-        assert len(re.sub("<[^>]+>", "", question.rationale_html).split()) >= 12, question.id
+        rationale = re.sub("<[^>]+>", "", question.rationale_html)
+        assert len(rationale.split()) >= 12, question.id
+        # Options are shuffled and unlettered, so a rationale never names one by letter.
+        assert not re.search(r"\b(option|answer|choice)\s+[a-e]\b|\([a-e]\)", rationale, re.I), question.id
         assert question.reference in reference_ids, question.id
         assert question.objective in objective_ids, question.id
     for objective in objective_ids:
-        assert len(trd.banks[objective].questions) >= 12
-    assert sum(q.type == "multiple" for q in questions) >= 4
+        bank = trd.banks[objective]
+        assert len(bank.questions) >= 12, objective
+        # A blueprint: topics declared, at most one per question drawn, two questions or more each.
+        assert bank.topics, objective
+        assert len(bank.topics) <= trd.quiz.questions_per_attempt, objective
+        for topic in bank.topics:
+            assert sum(q.topic == topic.id for q in bank.questions) >= 2, (objective, topic.id)
+        assert all(q.topic in {t.id for t in bank.topics} for q in bank.questions), objective
     assert len({q.id for q in questions}) == len(questions)
 
 
