@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .model import Problem
+from .model import Problem, errors_in
 from .yaml_lines import LineList, LineMap, YamlProblem, parse_yaml
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -21,6 +21,12 @@ class FileChecker:
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.name, line, message))
+
+    def warning(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.name, line, message, warning=True))
+
+    def error_count(self) -> int:
+        return errors_in(self.problems)
 
     def mapping(self, data, line: int, what: str) -> LineMap | None:
         if isinstance(data, LineMap):

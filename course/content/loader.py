@@ -16,7 +16,7 @@ from .checker import ID_RE, FileChecker, read_yaml_file
 from .markdown import EVIDENCE_CLOSE, EVIDENCE_OPEN, cited_numbers, render_markdown
 from .model import (
     Approval, Catalogue, Course, CourseStatus, Designation, EvaluationItem, Module, Objective, Problem, Provider,
-    Question, QuestionBank, QuizRules, Reference, Topic,
+    Question, QuestionBank, QuizRules, Reference, Topic, errors_in,
 )
 from .yaml_lines import LineList, LineMap, YamlProblem, parse_yaml
 
@@ -38,7 +38,7 @@ APPROVAL_FIELDS = {
 
 def load_provider(root: Path, problems: list[Problem]) -> Provider | None:
     checker = FileChecker(root / "provider.yaml", root, problems)
-    count = len(problems)
+    count = errors_in(problems)
     data = checker.mapping(read_yaml_file(checker), 1, "provider.yaml")
     if data is None:
         return None
@@ -54,7 +54,7 @@ def load_provider(root: Path, problems: list[Problem]) -> Provider | None:
         if approval.id in approvals:
             checker.problem(entry.line, f"approval id '{approval.id}' is used twice")
         approvals[approval.id] = approval
-    if len(problems) > count:
+    if errors_in(problems) > count:
         return None
     return Provider(name=name, address=address, approvals=MappingProxyType(approvals))
 
@@ -102,8 +102,8 @@ COURSE_FIELDS = {
 
 
 def load_course(course_dir: Path, root: Path, provider: Provider | None, problems: list[Problem]) -> Course | None:
-    """Read and check one course folder; return None if it has any problem."""
-    count = len(problems)
+    """Read and check one course folder; return None if it has any error (warnings are only reported)."""
+    count = errors_in(problems)
     checker = FileChecker(course_dir / "course.yaml", root, problems)
     data = checker.mapping(read_yaml_file(checker), 1, "course.yaml")
     if data is None:
@@ -139,7 +139,7 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
             checker.problem(data.line_of("objectives"), f"objective '{objective.id}' has no module")
     evaluation = _load_evaluation(course_dir, root, problems)
 
-    if len(problems) > count:
+    if errors_in(problems) > count:
         return None
     return Course(
         slug=course_dir.name,
@@ -408,7 +408,7 @@ def _check_topics(checker: FileChecker, data: LineMap, topics, questions, quiz) 
 def _read_question(checker: FileChecker, entry: LineMap, objective: str | None, reference_ids: set[int],
                    topics: tuple[Topic, ...] = ()) -> Question | None:
     checker.unknown_keys(entry, QUESTION_FIELDS)
-    count = len(checker.problems)
+    count = checker.error_count()
     question_id = checker.id_field(entry)
     topic = checker.field(entry, "topic", "text", required=bool(topics))
     if topic is not None and topic not in {t.id for t in topics}:
@@ -445,7 +445,7 @@ def _read_question(checker: FileChecker, entry: LineMap, objective: str | None, 
         checker.problem(entry.line_of("correct"), f"a single-answer question needs exactly one correct option, not {len(correct)}")
     if kind == "multiple" and len(correct) < 2:
         checker.problem(entry.line_of("correct"), "a multiple-answer question needs two or more correct options")
-    if len(checker.problems) > count or objective is None:
+    if checker.error_count() > count or objective is None:
         return None
     return Question(
         id=question_id, objective=objective, type=kind, stem_html=render_markdown(stem),
@@ -524,21 +524,26 @@ def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
     courses: dict[str, Course] = {}
     statuses: dict[str, CourseStatus] = {}
     for course_dir in course_dirs(root):
-        course_problems: list[Problem] = []
-        course = load_course(course_dir, root, provider, course_problems)
-        problems.extend(course_problems)
+        found: list[Problem] = []
+        course = load_course(course_dir, root, provider, found)
+        problems.extend(found)
+        course_problems = tuple(problem for problem in found if not problem.warning)
+        warnings = tuple(problem for problem in found if problem.warning)
         slug = course_dir.name
         old_status = previous.statuses.get(slug) if previous else None
         if course is not None and not provider_failed:
             unchanged = previous is not None and slug in previous.courses and previous.courses[slug].version == course.version
             courses[slug] = previous.courses[slug] if unchanged else course
             loaded_at = old_status.loaded_at if unchanged and old_status else now
-            statuses[slug] = CourseStatus(slug, course.version, loaded_at, False, ())
+            statuses[slug] = CourseStatus(slug, course.version, loaded_at, False, (), warnings)
         elif previous is not None and slug in previous.courses:
             courses[slug] = previous.courses[slug]
             loaded_at = old_status.loaded_at if old_status else None
-            statuses[slug] = CourseStatus(slug, courses[slug].version, loaded_at, True, tuple(course_problems))
+            statuses[slug] = CourseStatus(slug, courses[slug].version, loaded_at, True, course_problems, warnings)
         else:
-            statuses[slug] = CourseStatus(slug, None, None, False, tuple(course_problems))
-    return Catalogue(provider, MappingProxyType(courses), tuple(problems), MappingProxyType(statuses))
+            statuses[slug] = CourseStatus(slug, None, None, False, course_problems, warnings)
+    return Catalogue(
+        provider, MappingProxyType(courses), tuple(p for p in problems if not p.warning), MappingProxyType(statuses),
+        tuple(p for p in problems if p.warning),
+    )
 

@@ -7,12 +7,20 @@ from decimal import Decimal
 
 @dataclass(frozen=True)
 class Problem:
+    """Something the content check found. An error keeps the file's course from loading; a
+    warning (`warning=True`) is advice for the instructor and changes nothing that is served."""
+
     path: str
     line: int
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
+
+
+def errors_in(problems) -> int:
+    return sum(not problem.warning for problem in problems)
 
 
 @dataclass(frozen=True)
@@ -170,13 +178,15 @@ class CourseStatus:
     live_version: str | None
     loaded_at: datetime | None
     stale: bool  # files fail the check, an earlier valid version is serving
-    problems: tuple[Problem, ...]
+    problems: tuple[Problem, ...]  # errors
+    warnings: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
 class Catalogue:
     provider: Provider | None
     courses: Mapping[str, Course]
-    problems: tuple[Problem, ...]
+    problems: tuple[Problem, ...]  # errors
     statuses: Mapping[str, CourseStatus] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
 
