@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from accounts.models import User
-from accounts.users import ProfileData, register_user, update_profile
+from accounts.users import ProfileData, register_user, split_full_name, update_profile
 from course.core.extensions import db
 from credits.certificates import draw_pdf, new_code
 from credits.models import Certificate, EvaluationResponse
@@ -53,12 +53,17 @@ def make_user(
     *, email: str | None = None, name: str = "Pat Example", password: str = DEFAULT_PASSWORD,
     role: str = "learner", profession: str | None = "physician", licences=(), board_ids=(),
     birth_month: int | None = None, birth_day: int | None = None,
+    first_name: str | None = None, last_name: str | None = None,
 ) -> User:
+    """A registered user; first and last name are split from `name` unless given."""
     email = email or f"learner{next(_serial)}@example.org"
-    user = register_user(db.session, name=name, email=email, password=password, role=role)
+    if first_name is None or last_name is None:
+        first_name, last_name = split_full_name(name)
+    user = register_user(db.session, name=name, first_name=first_name, last_name=last_name, email=email,
+                         password=password, role=role)
     if profession:
         update_profile(db.session, user, ProfileData(
-            name=name, profession=profession, licences=list(licences), board_ids=list(board_ids),
+            name=name, first_name=first_name, last_name=last_name, profession=profession, licences=list(licences), board_ids=list(board_ids),
             birth_month=birth_month, birth_day=birth_day, nabp_eprofile_id=None,
         ))
     db.session.commit()
