@@ -128,7 +128,7 @@ def rejected_queue(session: Session, regulator: str) -> list[tuple[ReportRecord,
     """The fix-and-resubmit queue: rejected records, oldest first."""
     return list(session.execute(
         select(ReportRecord, User).join(User, User.id == ReportRecord.user_id)
-        .where(ReportRecord.regulator == regulator, ReportRecord.status == "rejected").order_by(ReportRecord.id)).tuples())
+        .where(ReportRecord.regulator == regulator, ReportRecord.status == "rejected").order_by(ReportRecord.id)).all())
 
 
 def batches_of(session: Session, regulator: str, limit: int = 20) -> list[ReportBatch]:

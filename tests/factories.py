@@ -245,3 +245,46 @@ def run_at_once(calls) -> list:
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+# --- Reporting to regulators --------------------------------------------------------------
+
+
+def make_moc_learner(*, name: str = "Mary Ann van Dyke", board_id: str | None = "123456", birth_month: int | None = 3,
+                     birth_day: int | None = 14, **fields) -> User:
+    """A physician with what ABIM MOC reporting needs (board ID, birth month and day), unless told otherwise."""
+    return make_user(name=name, profession="physician", board_ids=[("ABIM", board_id)] if board_id else [],
+                     birth_month=birth_month, birth_day=birth_day, **fields)
+
+
+def make_florida_nurse(*, name: str = "Flora Nightingale", licence: str = "RN9123456", **fields) -> User:
+    return make_user(name=name, profession="nurse", licences=[("FL", licence)], **fields)
+
+
+def make_reported_certificate(user: User, approval_id: str = "moc-abim", **fields) -> Certificate:
+    """A certificate as a claim issues it, with its report records opened as the issue signal opens them."""
+    from credits.signals import certificate_issued
+
+    certificate = build_certificate(user, moc_consent=approval_id == "moc-abim", approval_id=approval_id, **fields)
+    db.session.add(certificate)
+    db.session.flush()
+    certificate_issued.send(certificate, session=db.session)
+    db.session.commit()
+    return certificate
+
+
+def make_report_batch(regulator: str = "pars", *, learners: int = 1):
+    """A batch made from the command line's path, of `learners` new learners' reported certificates."""
+    from course.content.store import current_catalogue
+    from reports.batches import make_batch
+
+    for _ in range(learners):
+        if regulator == "pars":
+            make_reported_certificate(make_moc_learner())
+        else:
+            make_reported_certificate(make_florida_nurse(), approval_id="nursing-fl", amount="1",
+                                      approval_body="Florida Board of Nursing", unit="contact hour (Florida)")
+    batch, _ = make_batch(db.session, regulator, current_catalogue(), actor=None, via="command line",
+                          now=datetime(2025, 8, 1, 9, tzinfo=UTC))
+    db.session.commit()
+    return batch
