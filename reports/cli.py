@@ -136,8 +136,8 @@ def write_batch_file(batch: ReportBatch, name: str, output: str) -> None:
         raise click.ClickException(f"{name} is not a file of a {REGULATORS[batch.regulator]} batch: use "
                                    f"{' or '.join(files_for(batch.regulator))}.")
     if name.endswith(".txt"):
-        with click.open_file(output, "w", encoding="utf-8", newline="", atomic=True) as file:
-            file.writelines(writer(db.session, batch))
+        with click.open_file(output, "wb", atomic=True) as file:
+            file.writelines(line.encode("utf-8") for line in writer(db.session, batch))
     else:
         with click.open_file(output, "wb", atomic=True) as file:
             writer(db.session, batch, file)

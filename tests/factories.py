@@ -288,3 +288,23 @@ def make_report_batch(regulator: str = "pars", *, learners: int = 1):
                           now=datetime(2025, 8, 1, 9, tzinfo=UTC))
     db.session.commit()
     return batch
+
+
+def add_batch_items(batch, rows: int) -> None:
+    """Fill `batch` up to `rows` items, each a copy of its first record (bulk inserts, for size tests)."""
+    from reports.models import ReportBatchItem, ReportRecord
+
+    first = db.session.scalar(select(ReportBatchItem).where(ReportBatchItem.batch_id == batch.id)
+                              .order_by(ReportBatchItem.id))
+    record = db.session.get(ReportRecord, first.record_id)
+    have = db.session.scalar(select(func.count(ReportBatchItem.id)).where(ReportBatchItem.batch_id == batch.id))
+    for start in range(have, rows, 1000):
+        count = min(1000, rows - start)
+        ids = db.session.scalars(ReportRecord.__table__.insert().returning(ReportRecord.id), [{
+            "regulator": record.regulator, "action": "correct", "status": "accepted", "certificate_id": record.certificate_id,
+            "user_id": record.user_id, "completion_date": record.completion_date, "times_sent": 1,
+            "created_at": record.created_at, "payload": record.payload} for _ in range(count)]).all()
+        db.session.execute(ReportBatchItem.__table__.insert(), [{
+            "batch_id": batch.id, "record_id": record_id, "action": "add", "payload": first.payload,
+            "previous_payload": None, "first_row": 2 + start + n, "rows": 1} for n, record_id in enumerate(ids)])
+    db.session.commit()

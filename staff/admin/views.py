@@ -7,7 +7,7 @@ blueprint, so a route added later cannot be left open.
 import tempfile
 
 from flask import (
-    Blueprint, Response, abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for,
+    Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for,
 )
 from flask_login import current_user
 from sqlalchemy import select
@@ -307,6 +307,14 @@ def report_batch(batch_id: int):
     return _render_batch(db.get_or_404(ReportBatch, batch_id))
 
 
+def _read_and_close(file, size: int = 64 * 1024):
+    try:
+        while chunk := file.read(size):
+            yield chunk
+    finally:
+        file.close()
+
+
 @bp.route("/reporting/batches/<int:batch_id>/files/<name>")
 def report_batch_file(batch_id: int, name: str):
     batch = db.get_or_404(ReportBatch, batch_id)
@@ -320,7 +328,7 @@ def report_batch_file(batch_id: int, name: str):
         target = tempfile.TemporaryFile()  # the workbook is written to disk, then streamed from it
         writer(db.session, batch, target)
         target.seek(0)
-        response = send_file(target, mimetype=media_type, as_attachment=True, download_name=filename)
+        response = Response(_read_and_close(target), content_type=media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
