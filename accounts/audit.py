@@ -20,6 +20,10 @@ ACTIONS = {
     "certificate_revoke": "Certificate revoked",
     "certificate_reissue": "Certificate reissued",
     "export": "Export",
+    "report_batch": "Report batch made",
+    "report_submit": "Report batch uploaded",
+    "report_outcome": "Report outcome recorded",
+    "report_correct": "Report record corrected",
 }
 # What `details["via"]` says: the actor of a command-line action is not a signed-in user.
 VIA_WEB = "web"

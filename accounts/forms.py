@@ -20,19 +20,29 @@ PROFESSION_CHOICES = [SelectChoice("", "Choose your profession")] + [
 ]
 
 
+def _first_name_field() -> StringField:
+    return StringField("First name", validators=[DataRequired("Enter your first name."), Length(max=100)])
+
+
+def _last_name_field() -> StringField:
+    return StringField("Last name", validators=[DataRequired("Enter your last name."), Length(max=100)])
+
+
 class RegisterForm(FlaskForm):
-    name = StringField(
-        "Full name, as it should appear on certificates",
-        validators=[DataRequired("Enter your name."), Length(max=200)],
-    )
+    first_name = _first_name_field()
+    last_name = _last_name_field()
     email = EmailField(
         "Email", validators=[DataRequired("Enter your email address."), Email("Enter a valid email address."), Length(max=254)]
     )
     password = PasswordField("Password", validators=[DataRequired("Choose a password.")])
     submit = SubmitField("Create account")
 
+    @property
+    def full_name(self) -> str:
+        return f"{(self.first_name.data or '').strip()} {(self.last_name.data or '').strip()}"
+
     def validate_password(self, field):
-        problem = password_problem(field.data or "", self.email.data or "", self.name.data or "")
+        problem = password_problem(field.data or "", self.email.data or "", self.full_name)
         if problem:
             raise ValidationError(problem)
 
@@ -112,9 +122,11 @@ class BoardIdForm(Form):
 
 
 class ProfileForm(FlaskForm):
+    first_name = _first_name_field()
+    last_name = _last_name_field()
     name = StringField(
-        "Full name, as it should appear on certificates",
-        validators=[DataRequired("Enter your name."), Length(max=200)],
+        "Name on certificates",
+        validators=[DataRequired("Enter the name your certificates should show."), Length(max=200)],
     )
     profession = SelectField(
         "Profession",

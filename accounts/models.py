@@ -21,7 +21,11 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased, so the unique constraint makes email unique case-insensitively.
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    # `name` is the name as the learner wrote it for certificates; first and last name, kept
+    # apart, are what regulators match against their records (ACCME PARS, CE Broker).
     name: Mapped[str] = mapped_column(String(200))
+    first_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="learner")
     profession: Mapped[str | None] = mapped_column(String(40))

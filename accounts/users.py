@@ -32,13 +32,31 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def register_user(session: Session, *, name: str, email: str, password: str, role: str = "learner") -> User:
-    """Create a user; raise EmailTaken if the email (in any case) already has an account."""
+def split_full_name(full_name: str) -> tuple[str, str]:
+    """(first name, last name) guessed from one name: the last word is the last name, the rest the first.
+
+    Used only where a person gave a single name (accounts made before first and last names were
+    asked for, `flask users create-admin`); "Mary Ann van Dyke" gives ("Mary Ann van", "Dyke"),
+    which the profile lets them correct.
+    """
+    words = full_name.split()
+    return " ".join(words[:-1]), words[-1] if words else ""
+
+
+def register_user(session: Session, *, name: str, email: str, password: str, role: str = "learner",
+                  first_name: str | None = None, last_name: str | None = None) -> User:
+    """Create a user; raise EmailTaken if the email (in any case) already has an account.
+
+    `name` is the name for certificates; without `first_name` and `last_name` they are split from it.
+    """
     check_role(role)
     email = normalise_email(email)
     if find_user_by_email(session, email) is not None:
         raise EmailTaken(email)
-    user = User(name=name.strip(), email=email, password_hash=hash_password(password), role=role)
+    if first_name is None or last_name is None:
+        first_name, last_name = split_full_name(name)
+    user = User(name=name.strip(), first_name=first_name.strip(), last_name=last_name.strip(), email=email,
+                password_hash=hash_password(password), role=role)
     try:
         with session.begin_nested():
             session.add(user)
@@ -63,7 +81,9 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 @dataclass(frozen=True)
 class ProfileData:
-    name: str
+    name: str  # as printed on certificates
+    first_name: str
+    last_name: str
     profession: str
     licences: list[tuple[str, str]]  # (state, number)
     board_ids: list[tuple[str, str]]  # (board, id)
@@ -75,6 +95,8 @@ class ProfileData:
 def update_profile(session: Session, user: User, data: ProfileData) -> None:
     """Replace the user's profile with `data` (already validated)."""
     user.name = data.name.strip()
+    user.first_name = data.first_name.strip()
+    user.last_name = data.last_name.strip()
     user.profession = data.profession
     user.birth_month = data.birth_month
     user.birth_day = data.birth_day

@@ -45,7 +45,8 @@ def register():
     status = 200
     if form.validate_on_submit():
         try:
-            user = register_user(db.session, name=form.name.data, email=form.email.data, password=form.password.data)
+            user = register_user(db.session, name=form.full_name, first_name=form.first_name.data,
+                                 last_name=form.last_name.data, email=form.email.data, password=form.password.data)
         except EmailTaken:
             form.email.errors.append("An account with this email already exists. Sign in instead.")
             status = 409
@@ -173,6 +174,8 @@ def _profile_defaults(user: User) -> SimpleNamespace:
     """The profile as it is now, for WTForms' `obj=`, with one blank row to add to each list."""
     return SimpleNamespace(
         name=user.name,
+        first_name=user.first_name,
+        last_name=user.last_name,
         profession=user.profession or "",
         licences=[SimpleNamespace(state=lic.state, number=lic.number) for lic in user.licences]
         + [SimpleNamespace(state="", number="")],
@@ -187,6 +190,8 @@ def _profile_defaults(user: User) -> SimpleNamespace:
 def _profile_data(form: ProfileForm) -> ProfileData:
     return ProfileData(
         name=form.name.data,
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
         profession=form.profession.data,
         licences=[(e.state.data, e.number.data) for e in form.licences.entries if e.state.data],
         board_ids=[(e.board.data, e.number.data) for e in form.board_ids.entries if e.board.data],

@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
+    register_reporting()
     filters.init_app(app)
     errors.init_app(app)
     security.init_app(app)
@@ -63,6 +64,15 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (accounts, pages, quizzes, credits, instructor, admin):
         app.register_blueprint(blueprint)
+
+
+def register_reporting() -> None:
+    """Report records follow certificates, and the transcript shows them (signals from credits)."""
+    from reports.status import connect_transcript
+    from reports.tracking import connect_signals
+
+    connect_signals()
+    connect_transcript()
 
 
 def register_cli(app: Flask) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from .errors import CertificateNotValid, CreditError
 from .models import Certificate, CertificatePdf
 from .pdf import certificate_pdf
+from .signals import certificate_reissued, certificate_revoked
 
 # What a reissue does not copy from the certificate it replaces: the rest is the same claim.
 NEW_ON_REISSUE = frozenset({
@@ -92,6 +93,7 @@ def reissue_certificate(session: Session, certificate: Certificate, *, learner_n
     draw_pdf(replacement)
     session.add(replacement)
     session.flush()
+    certificate_reissued.send(replacement, session=session, previous=certificate)
     return replacement
 
 
@@ -105,6 +107,7 @@ def revoke_certificate(session: Session, certificate: Certificate, *, reason: st
     certificate.revoked_at = now
     draw_pdf(certificate)
     session.flush()
+    certificate_revoked.send(certificate, session=session)
 
 
 def credit_totals(certificates: Iterable[Certificate]) -> list[tuple[str, Decimal]]:

@@ -21,10 +21,13 @@ from quizzes.attempts import completion_for
 from quizzes.models import CourseCompletion
 
 from .certificates import certificates_of, current_certificate, draw_pdf, new_code
-from .eligibility import MISSING_BIRTH_DATE, MISSING_BOARD_ID, MISSING_CONSENT, Learner, Offer, offered_credit
+from .eligibility import (
+    MISSING_BIRTH_DATE, MISSING_BOARD_ID, MISSING_CONSENT, MISSING_LICENCE_NUMBER, Learner, Offer, offered_credit,
+)
 from .errors import ClaimRefused, EvaluationMissing, NotCompleted
 from .evaluation import evaluation_submitted
 from .models import Certificate
+from .signals import certificate_issued
 
 CLAIM_STEP = Decimal("0.25")
 
@@ -57,7 +60,7 @@ class ClaimOption:
 
     @property
     def profile_missing(self) -> tuple[str, ...]:
-        """What the profile lacks for this credit (MISSING_BOARD_ID, MISSING_BIRTH_DATE)."""
+        """What the profile lacks for this credit (MISSING_BOARD_ID, MISSING_BIRTH_DATE, MISSING_LICENCE_NUMBER)."""
         return tuple(item for item in self.offer.missing if item != MISSING_CONSENT)
 
 
@@ -83,6 +86,10 @@ def learner_from_user(user: User) -> Learner:
     return Learner(
         profession=user.profession,
         licence_states=frozenset(user.licence_states),
+        licence_numbers=MappingProxyType({
+            state: tuple(licence.number for licence in user.licences if licence.state == state)
+            for state in user.licence_states
+        }),
         board_ids=MappingProxyType({entry.board: entry.number for entry in user.board_ids}),
         birth_month=user.birth_month,
         birth_day=user.birth_day,
@@ -126,7 +133,7 @@ def claim_options(
 def claimed_amount(offer: Offer, request: ClaimRequest) -> Decimal:
     """The amount of credit to award for `request`, or ClaimRefused saying what is wrong."""
     if offer.missing:
-        raise ClaimRefused(missing_message(offer.approval.moc_board, offer.missing),
+        raise ClaimRefused(missing_message(offer),
                            field="moc_consent" if offer.missing == (MISSING_CONSENT,) else None)
     designation = offer.designation
     if not offer.is_variable:
@@ -153,8 +160,12 @@ def claimed_amount(offer: Offer, request: ClaimRequest) -> Decimal:
     return amount
 
 
-def missing_message(board: str, missing: tuple[str, ...]) -> str:
-    """One sentence naming everything MOC credit still needs from the learner."""
+def missing_message(offer: Offer) -> str:
+    """One sentence naming everything the credit still needs from the learner."""
+    missing = offer.missing
+    if MISSING_LICENCE_NUMBER in missing:
+        return licence_number_message(offer)
+    board = offer.approval.moc_board
     profile = []
     if MISSING_BOARD_ID in missing:
         profile.append(f"your {BOARDS.get(board, board)} ({board}) ID")
@@ -164,6 +175,14 @@ def missing_message(board: str, missing: tuple[str, ...]) -> str:
     if MISSING_CONSENT in missing:
         needs.append("your consent to share your completion data with ACCME")
     return f"{board} MOC credit needs {', and '.join(needs)}."
+
+
+def licence_number_message(offer: Offer) -> str:
+    """What a learner must enter before claiming credit reported to CE Broker."""
+    approval = offer.approval
+    states = " or ".join(sorted(approval.states))
+    return (f"{approval.body} credit is reported to CE Broker with your licence number: add your {states} licence "
+            f"number to your profile as the state writes it, such as {approval.ce_broker.examples}.")
 
 
 def claim_credit(
@@ -216,4 +235,5 @@ def claim_credit(
         if winner is None:
             raise
         return winner, False
+    certificate_issued.send(certificate, session=session)
     return certificate, True

@@ -6,7 +6,9 @@ states, and (c) the approval holds on the completion date, which also has to fal
 course's release and expiry dates. An approval that has ended by the completion date is
 never offered. MOC credit is offered to the learners it fits, but can be claimed only once
 the learner has a board ID for that board, a birth month and day, and consents to ACCME
-reporting: `Offer.missing` says which of those are lacking.
+reporting. Credit the provider reports to CE Broker can be claimed only once the learner has
+entered a licence number of the approval's state in a form that state's licences take.
+`Offer.missing` says what is lacking.
 """
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from course.content.model import Approval, Course, Designation, Provider
 MISSING_BOARD_ID = "board_id"
 MISSING_BIRTH_DATE = "birth_date"
 MISSING_CONSENT = "consent"
+MISSING_LICENCE_NUMBER = "licence_number"
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Learner:
 
     profession: str | None
     licence_states: frozenset[str] = frozenset()
+    licence_numbers: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))  # state -> numbers
     board_ids: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # board -> id
     birth_month: int | None = None
     birth_day: int | None = None
@@ -39,7 +43,7 @@ class Learner:
 class Offer:
     designation: Designation
     approval: Approval
-    missing: tuple[str, ...] = ()  # MISSING_* for MOC credit; empty when it can be claimed
+    missing: tuple[str, ...] = ()  # MISSING_*; empty when it can be claimed
 
     @property
     def approval_id(self) -> str:
@@ -79,6 +83,25 @@ def moc_missing(approval: Approval, learner: Learner, consented: bool) -> tuple[
     return tuple(missing)
 
 
+def reportable_licence(approval: Approval, learner: Learner) -> tuple[str, str] | None:
+    """(state, number) of the learner's first licence in the approval's states whose number fits a form
+    CE Broker takes; None when none does. Only for approvals reported to CE Broker."""
+    if approval.ce_broker is None:
+        return None
+    for state in sorted(approval.states & learner.licence_states):
+        for number in learner.licence_numbers.get(state, ()):
+            if approval.ce_broker.format_of(number) is not None:
+                return state, number
+    return None
+
+
+def reporting_missing(approval: Approval, learner: Learner) -> tuple[str, ...]:
+    """What reporting to CE Broker still needs from this learner: a licence number in the state's form."""
+    if approval.ce_broker is None or reportable_licence(approval, learner) is not None:
+        return ()
+    return (MISSING_LICENCE_NUMBER,)
+
+
 def offered_credit(
     course: Course, provider: Provider, learner: Learner, completion_date: date, *, moc_consent: bool = False
 ) -> tuple[Offer, ...]:
@@ -90,5 +113,6 @@ def offered_credit(
         approval = provider.approvals.get(designation.approval_id)
         if approval is None or not approval_fits(approval, learner) or not approval.valid_on(completion_date):
             continue
-        offers.append(Offer(designation, approval, moc_missing(approval, learner, moc_consent)))
+        missing = moc_missing(approval, learner, moc_consent) + reporting_missing(approval, learner)
+        offers.append(Offer(designation, approval, missing))
     return tuple(offers)

@@ -16,7 +16,7 @@ from course.core.filters import calendar_day, format_amount
 from quizzes.attempts import completion_for
 
 from .certificates import certificates_of, credit_totals, find_by_code, verify_url
-from .claims import ClaimRequest, claim_credit, claim_options
+from .claims import ClaimRequest, claim_credit, claim_options, missing_message
 from .errors import CreditError, EvaluationInvalid
 from .evaluation import evaluation_of, submit_evaluation
 from .forms import (
@@ -28,6 +28,7 @@ from .forms import (
 )
 from .models import Certificate
 from .pdf import transcript_pdf
+from .signals import transcript_notes
 
 bp = Blueprint("credits", __name__)
 
@@ -127,6 +128,7 @@ def _render_claim_page(course: Course, refusal: Refusal | None = None):
         forms[option.approval_id] = form
     return render_template(
         "credits/claim.html", course=course, standing=standing, forms=forms, refusal=refusal,
+        missing_message=missing_message,
     ), refusal.status if refusal else 200
 
 
@@ -168,7 +170,9 @@ def verify(code: str):
 @login_required
 def transcript():
     certificates = certificates_of(db.session, current_user.id)
-    return render_template("credits/transcript.html", certificates=certificates, totals=credit_totals(certificates))
+    notes = transcript_notes(current_app._get_current_object(), db.session, current_user.id, certificates)
+    return render_template("credits/transcript.html", certificates=certificates, totals=credit_totals(certificates),
+                           notes=notes)
 
 
 @bp.route("/transcript.pdf")

@@ -1,2 +1,2 @@
-"""Reports: completion reports and the exports administrators and accreditors need (completions
-CSV, the ACCME PARS file, evaluation responses), streamed in constant memory, and their CLI."""
+"""Reports: completion exports (streamed in constant memory), and reporting credit to regulators (ACCME PARS,
+CE Broker) as tracked records, batches and outcomes; their CLI."""

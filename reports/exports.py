@@ -1,4 +1,4 @@
-"""Completion reports and exports for administrators and accreditors.
+"""Completion reports and exports for administrators (reporting to regulators is in batches.py and files.py).
 
 Every export is a generator of text lines (header first), so a caller can stream it to a
 browser or a file in constant memory whatever the number of rows:
@@ -35,7 +35,7 @@ from quizzes.models import QuizAttempt, best_passed_percent
 
 BATCH_SIZE = 1000
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")  # what a spreadsheet may read as the start of a formula
-LINE_END = "\r\n"  # RFC 4180; the tab-separated PARS file uses the same
+LINE_END = "\r\n"  # RFC 4180; the tab-delimited PARS upload uses the same
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,8 @@ def _csv_lines(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator
         yield writer.writerow([neutralise(cell) for cell in row])
 
 
-def _streamed_chunks(session: Session, query: Select, batch_size: int) -> Iterator[list[Row]]:
+def streamed_chunks(session: Session, query: Select, batch_size: int) -> Iterator[list[Row]]:
+    """The rows of `query` a chunk of `batch_size` at a time, from one cursor (server-side on PostgreSQL)."""
     result = session.connection().execute(query.execution_options(yield_per=batch_size))
     try:
         yield from result.partitions()
@@ -208,7 +209,7 @@ def _completion_rows(session: Session, filters: ReportFilters, batch_size: int) 
         EvaluationResponse.user_id == Certificate.user_id, EvaluationResponse.course_slug == Certificate.course_slug,
     ).exists()
     query = completions_query(filters).add_columns(evaluated.label("evaluated"))
-    for chunk in _streamed_chunks(session, query, batch_size):
+    for chunk in streamed_chunks(session, query, batch_size):
         facts = _learner_facts(session, chunk)
         for (_, user_id, learner_name, email, profession, course, completed_on, body, approval_id, amount, unit, code,
              status, was_evaluated) in chunk:
@@ -226,62 +227,6 @@ def completions_csv(session: Session, filters: ReportFilters, *, batch_size: int
     learner's profile now. `objective_scores` holds the best passed score per objective.
     """
     return _csv_lines(COMPLETION_COLUMNS, _completion_rows(session, filters, batch_size))
-
-
-# --- ACCME PARS: MOC learner completions -------------------------------------------------
-
-PARS_COLUMNS = (
-    "board", "board_id", "first_name", "last_name", "birth_month", "birth_day", "completion_date", "credit_claimed",
-)
-
-
-def split_name(full_name: str) -> tuple[str, str]:
-    """(first name, last name): the last whitespace-separated word is the last name, the rest the first.
-
-    The platform keeps one name field, so "Mary Ann van Dyke" gives ("Mary Ann van", "Dyke");
-    a single-word name is all last name. Learners whose boards need another split should be
-    corrected in the file before upload.
-    """
-    words = full_name.split()
-    return " ".join(words[:-1]), words[-1] if words else ""
-
-
-def _pars_query(filters: ReportFilters) -> Select:
-    """Valid MOC certificates whose learner consented to sharing with ACCME."""
-    query = (
-        select(Certificate.moc_board, Certificate.moc_board_id, Certificate.learner_name, Certificate.moc_birth_month,
-               Certificate.moc_birth_day, Certificate.completion_date, Certificate.amount)
-        .join(User, User.id == Certificate.user_id)
-        .where(Certificate.status == "valid", Certificate.moc_board.is_not(None),
-               Certificate.moc_consented_at.is_not(None))
-        .order_by(Certificate.completion_date, Certificate.id)
-    )
-    return _certificate_filters(query, filters)
-
-
-def count_pars_rows(session: Session, filters: ReportFilters) -> int:
-    return session.scalar(select(func.count()).select_from(_pars_query(filters).order_by(None).subquery()))
-
-
-def _tsv_cell(value) -> str:
-    """Tabs and line breaks would split a cell or a row: each run of whitespace becomes one space."""
-    return neutralise(" ".join(str(value).split()) if value is not None else "")
-
-
-def pars_tsv(session: Session, filters: ReportFilters, *, batch_size: int = BATCH_SIZE) -> Iterator[str]:
-    """ACCME PARS learner completions for MOC, tab-separated: one line per consenting learner, board and course.
-
-    Names come from the certificate and are split by `split_name`; the completion date is
-    written MM/DD/YYYY, as PARS's learner upload template asks; the credit is the amount claimed.
-    Certificates without MOC consent, and revoked or superseded ones, never appear.
-    """
-    yield "\t".join(PARS_COLUMNS) + LINE_END
-    for chunk in _streamed_chunks(session, _pars_query(filters), batch_size):
-        for board, board_id, name, birth_month, birth_day, completed_on, amount in chunk:
-            first_name, last_name = split_name(name)
-            cells = (board, board_id, first_name, last_name, birth_month, birth_day,
-                     completed_on.strftime("%m/%d/%Y"), format_amount(amount))
-            yield "\t".join(_tsv_cell(cell) for cell in cells) + LINE_END
 
 
 # --- Evaluation responses ----------------------------------------------------------------
@@ -339,7 +284,7 @@ def evaluations_csv(
     header = EVALUATION_COLUMNS + ((*item_ids, "other_answers") if item_ids else ("answers",))
 
     def rows() -> Iterator[list[str]]:
-        for chunk in _streamed_chunks(session, _evaluations_query(filters), batch_size):
+        for chunk in streamed_chunks(session, _evaluations_query(filters), batch_size):
             for name, email, course, submitted_at, answers in chunk:
                 row = [name, email, course, calendar_day(submitted_at).isoformat()]
                 if item_ids:
@@ -378,9 +323,6 @@ def _evaluation_lines(session: Session, filters: ReportFilters, catalogue: Catal
 EXPORTS = {export.name: export for export in (
     Export("completions", "Completions (CSV)", "csv", "text/csv; charset=utf-8", count_completions,
            lambda session, filters, _catalogue: completions_csv(session, filters)),
-    Export("pars", "ACCME PARS learner completions for MOC (tab-separated)", "tsv",
-           "text/tab-separated-values; charset=utf-8", count_pars_rows,
-           lambda session, filters, _catalogue: pars_tsv(session, filters)),
     Export("evaluations", "Evaluation responses (CSV)", "csv", "text/csv; charset=utf-8", count_evaluations,
            _evaluation_lines),
 )}

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from accounts.models import User
-from accounts.users import ProfileData, register_user, update_profile
+from accounts.users import ProfileData, register_user, split_full_name, update_profile
 from course.core.extensions import db
 from credits.certificates import draw_pdf, new_code
 from credits.models import Certificate, EvaluationResponse
@@ -53,12 +53,17 @@ def make_user(
     *, email: str | None = None, name: str = "Pat Example", password: str = DEFAULT_PASSWORD,
     role: str = "learner", profession: str | None = "physician", licences=(), board_ids=(),
     birth_month: int | None = None, birth_day: int | None = None,
+    first_name: str | None = None, last_name: str | None = None,
 ) -> User:
+    """A registered user; first and last name are split from `name` unless given."""
     email = email or f"learner{next(_serial)}@example.org"
-    user = register_user(db.session, name=name, email=email, password=password, role=role)
+    if first_name is None or last_name is None:
+        first_name, last_name = split_full_name(name)
+    user = register_user(db.session, name=name, first_name=first_name, last_name=last_name, email=email,
+                         password=password, role=role)
     if profession:
         update_profile(db.session, user, ProfileData(
-            name=name, profession=profession, licences=list(licences), board_ids=list(board_ids),
+            name=name, first_name=first_name, last_name=last_name, profession=profession, licences=list(licences), board_ids=list(board_ids),
             birth_month=birth_month, birth_day=birth_day, nabp_eprofile_id=None,
         ))
     db.session.commit()
@@ -240,3 +245,66 @@ def run_at_once(calls) -> list:
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+# --- Reporting to regulators --------------------------------------------------------------
+
+
+def make_moc_learner(*, name: str = "Mary Ann van Dyke", board_id: str | None = "123456", birth_month: int | None = 3,
+                     birth_day: int | None = 14, **fields) -> User:
+    """A physician with what ABIM MOC reporting needs (board ID, birth month and day), unless told otherwise."""
+    return make_user(name=name, profession="physician", board_ids=[("ABIM", board_id)] if board_id else [],
+                     birth_month=birth_month, birth_day=birth_day, **fields)
+
+
+def make_florida_nurse(*, name: str = "Flora Nightingale", licence: str = "RN9123456", **fields) -> User:
+    return make_user(name=name, profession="nurse", licences=[("FL", licence)], **fields)
+
+
+def make_reported_certificate(user: User, approval_id: str = "moc-abim", **fields) -> Certificate:
+    """A certificate as a claim issues it, with its report records opened as the issue signal opens them."""
+    from credits.signals import certificate_issued
+
+    certificate = build_certificate(user, moc_consent=approval_id == "moc-abim", approval_id=approval_id, **fields)
+    db.session.add(certificate)
+    db.session.flush()
+    certificate_issued.send(certificate, session=db.session)
+    db.session.commit()
+    return certificate
+
+
+def make_report_batch(regulator: str = "pars", *, learners: int = 1):
+    """A batch made from the command line's path, of `learners` new learners' reported certificates."""
+    from course.content.store import current_catalogue
+    from reports.batches import make_batch
+
+    for _ in range(learners):
+        if regulator == "pars":
+            make_reported_certificate(make_moc_learner())
+        else:
+            make_reported_certificate(make_florida_nurse(), approval_id="nursing-fl", amount="1",
+                                      approval_body="Florida Board of Nursing", unit="contact hour (Florida)")
+    batch, _ = make_batch(db.session, regulator, current_catalogue(), actor=None, via="command line",
+                          now=datetime(2025, 8, 1, 9, tzinfo=UTC))
+    db.session.commit()
+    return batch
+
+
+def add_batch_items(batch, rows: int) -> None:
+    """Fill `batch` up to `rows` items, each a copy of its first record (bulk inserts, for size tests)."""
+    from reports.models import ReportBatchItem, ReportRecord
+
+    first = db.session.scalar(select(ReportBatchItem).where(ReportBatchItem.batch_id == batch.id)
+                              .order_by(ReportBatchItem.id))
+    record = db.session.get(ReportRecord, first.record_id)
+    have = db.session.scalar(select(func.count(ReportBatchItem.id)).where(ReportBatchItem.batch_id == batch.id))
+    for start in range(have, rows, 1000):
+        count = min(1000, rows - start)
+        ids = db.session.scalars(ReportRecord.__table__.insert().returning(ReportRecord.id), [{
+            "regulator": record.regulator, "action": "correct", "status": "accepted", "certificate_id": record.certificate_id,
+            "user_id": record.user_id, "completion_date": record.completion_date, "times_sent": 1,
+            "created_at": record.created_at, "payload": record.payload} for _ in range(count)]).all()
+        db.session.execute(ReportBatchItem.__table__.insert(), [{
+            "batch_id": batch.id, "record_id": record_id, "action": "add", "payload": first.payload,
+            "previous_payload": None, "first_row": 2 + start + n, "rows": 1} for n, record_id in enumerate(ids)])
+    db.session.commit()

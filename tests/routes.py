@@ -2,12 +2,15 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
 from accounts.users import make_reset_token
 from course.content.store import current_catalogue
 from course.core.extensions import db
 from quizzes.reading import record_module_read
 from quizzes.attempts import start_attempt
-from tests.factories import app_settings, complete_course, make_certificate, make_user, submit_evaluation
+from reports.models import ReportRecord
+from tests.factories import app_settings, complete_course, make_certificate, make_report_batch, make_user, submit_evaluation
 
 ROLES = ("anonymous", "owner", "other_learner", "instructor", "admin")
 
@@ -23,12 +26,15 @@ class World:
     certificate_id: int
     certificate_code: str
     reset_token: str
+    batch_id: int
+    record_id: int
 
     def params(self, rule) -> dict:
         samples = {
             "slug": "sample-course", "module_id": "second-objective", "objective_id": "first-objective",
             "approval_id": "ancc", "attempt_id": self.attempt_id, "certificate_id": self.certificate_id,
             "code": self.certificate_code, "token": self.reset_token, "user_id": self.owner_id,
+            "regulator": "pars", "batch_id": self.batch_id, "record_id": self.record_id, "name": "pars.txt",
         }
         missing = set(rule.arguments) - set(samples)
         assert not missing, f"{rule.endpoint}: no sample value for {missing}; add one in tests/routes.py"
@@ -51,8 +57,10 @@ def build_world(app) -> World:
     submit_evaluation(owner)
     certificate = make_certificate(owner, approval_id="ancc", code="C" * 32)
     token = make_reset_token(owner, app.config["SECRET_KEY"])
+    batch = make_report_batch("pars")
+    record_id = db.session.scalar(select(ReportRecord.id).where(ReportRecord.batch_id == batch.id))
     return World({role: user.email for role, user in users.items()}, owner.id, attempt.id, certificate.id,
-                 certificate.code, token)
+                 certificate.code, token, batch.id, record_id)
 
 
 def routes(app):

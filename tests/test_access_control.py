@@ -56,7 +56,16 @@ ACCESS = {
     "admin.reissue_certificate": {**ADMINS, "admin": AWAY},  # reissued: on to the new certificate's page
     "admin.completions": ADMINS,
     "admin.export_completions": ADMINS,
-    "admin.export_pars": ADMINS,
+    "admin.reporting": ADMINS,
+    "admin.make_report_batch": {**ADMINS, "admin": 409},  # nothing waits to be reported: no empty batch
+    "admin.report_batch": ADMINS,
+    "admin.report_batch_file": ADMINS,
+    "admin.report_result_file": {**ADMINS, "admin": 422},  # an empty form: no file chosen
+    "admin.report_accept_rest": {**ADMINS, "admin": 409},  # the batch is not uploaded yet
+    "admin.report_submit": {**ADMINS, "admin": AWAY},  # marked uploaded: back to the batch page
+    "admin.report_record": ADMINS,
+    "admin.report_record_outcome": {**ADMINS, "admin": 422},  # an empty form: no outcome chosen
+    "admin.report_record_corrected": {**ADMINS, "admin": 409},  # only a rejected record is corrected
     "admin.export_evaluations": ADMINS,
     "admin.audit": ADMINS,
 }

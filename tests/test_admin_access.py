@@ -4,14 +4,15 @@ from flask import url_for
 
 from course.core.extensions import db
 from accounts.models import User
-from tests.factories import csrf_token, make_certificate, make_user, sign_in
+from reports.models import ReportRecord
+from tests.factories import csrf_token, make_certificate, make_report_batch, make_user, sign_in
 from tests.routes import blueprint_rules
 
 
 ADMIN_RULES = blueprint_rules("admin")
 # Every URL argument an admin route may take; a route with a new one fails
 # test_every_admin_route_argument_has_a_sample_value until it is added here and in sample_values.
-URL_ARGUMENTS = {"user_id", "certificate_id"}
+URL_ARGUMENTS = {"user_id", "certificate_id", "regulator", "batch_id", "record_id", "name"}
 
 
 @pytest.fixture
@@ -19,7 +20,10 @@ def sample_values(app) -> dict:
     """Real rows for the routes' arguments, so an administrator gets the page and not a 404."""
     learner = make_user(email="private-learner@example.org", name="Private Person")
     certificate = make_certificate(learner)
-    return {"user_id": learner.id, "certificate_id": certificate.id}
+    batch = make_report_batch("pars")
+    record = db.session.query(ReportRecord).filter_by(batch_id=batch.id).one()
+    return {"user_id": learner.id, "certificate_id": certificate.id, "regulator": "pars", "batch_id": batch.id,
+            "record_id": record.id, "name": "pars.txt"}
 
 
 def request_rule(client, rule, method: str, values: dict, signed_in: bool):
@@ -36,7 +40,8 @@ def test_the_admin_blueprint_has_its_routes():
     assert {r.endpoint for r in ADMIN_RULES} >= {
         "admin.dashboard", "admin.learners", "admin.learner", "admin.change_user_role", "admin.certificate",
         "admin.revoke_certificate", "admin.reissue_certificate", "admin.completions", "admin.audit",
-        "admin.export_completions", "admin.export_pars", "admin.export_evaluations",
+        "admin.export_completions", "admin.export_evaluations", "admin.reporting", "admin.make_report_batch",
+        "admin.report_batch", "admin.report_batch_file", "admin.report_submit", "admin.report_record_outcome",
     }
 
 

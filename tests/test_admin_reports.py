@@ -15,8 +15,7 @@ from course.core.extensions import db
 from accounts.models import User
 from credits.models import Certificate, EvaluationResponse
 from reports.exports import (
-    COMPLETION_COLUMNS, EXPORTS, PARS_COLUMNS, ReportFilters, completions_csv, evaluations_csv, neutralise, pars_tsv,
-    split_name,
+    COMPLETION_COLUMNS, EXPORTS, ReportFilters, completions_csv, evaluations_csv, neutralise,
 )
 from tests.factories import (
     certificate_fields, complete_course, csrf_token, make_attempt, make_certificate, make_user, sign_in_as,
@@ -28,12 +27,6 @@ EVALUATION_ITEMS = ("objective-first-objective", "time-spent", "change", "intent
 
 def rows_of(lines) -> list[list[str]]:
     return list(csv.reader(io.StringIO("".join(lines), newline="")))
-
-
-def tsv_rows(lines) -> list[list[str]]:
-    text = "".join(lines)
-    assert text.endswith("\r\n")
-    return [line.split("\t") for line in text.removesuffix("\r\n").split("\r\n")]
 
 
 def completion_rows(filters=ReportFilters()) -> list[dict[str, str]]:
@@ -93,44 +86,6 @@ def test_completions_csv_is_rfc_4180(app):
     assert completion_rows()[0]["learner"] == 'O"Brien, Pat\nSecond line'
 
 
-def test_pars_file_lists_consenting_learners_only(app):
-    consenting = make_user(email="ada@example.org", name="Mary Ann van Dyke", board_ids=[("ABIM", "123456")],
-                           birth_month=3, birth_day=14)
-    make_certificate(consenting, approval_id="moc-abim", moc_consent=True, amount="0.5")
-    make_certificate(consenting, approval_id="ama-pra")  # not MOC credit: not in the file
-    withheld = make_user(email="no-consent@example.org", name="Noel Consent", board_ids=[("ABIM", "999999")],
-                         birth_month=1, birth_day=2)
-    make_certificate(withheld, approval_id="moc-abim", moc_consent=False)
-    revoked = make_user(email="revoked@example.org", name="Rae Voked", board_ids=[("ABIM", "555555")],
-                        birth_month=5, birth_day=6)
-    make_certificate(revoked, approval_id="moc-abim", moc_consent=True, status="revoked")
-
-    header, *rows = tsv_rows(pars_tsv(db.session, ReportFilters()))
-    assert tuple(header) == PARS_COLUMNS == (
-        "board", "board_id", "first_name", "last_name", "birth_month", "birth_day", "completion_date", "credit_claimed",
-    )
-    assert rows == [["ABIM", "123456", "Mary Ann van", "Dyke", "3", "14", "07/29/2025", "0.5"]]
-    text = "".join(pars_tsv(db.session, ReportFilters()))
-    assert "999999" not in text and "Noel" not in text and "555555" not in text
-
-
-@pytest.mark.parametrize(("name", "parts"), [
-    ("Pat Example", ("Pat", "Example")), ("Mary Ann van Dyke", ("Mary Ann van", "Dyke")),
-    ("  Jo\tAnn  Smith ", ("Jo Ann", "Smith")), ("Cher", ("", "Cher")), ("", ("", "")),
-])
-def test_split_name_takes_the_last_word_as_the_last_name(name, parts):
-    assert split_name(name) == parts
-
-
-def test_pars_rows_never_split_on_a_tab_in_a_name(app):
-    learner = make_user(name="Placeholder", board_ids=[("ABIM", "A\t1")], birth_month=3, birth_day=14)
-    make_certificate(learner, approval_id="moc-abim", moc_consent=True)
-    db.session.execute(update(Certificate).values(learner_name="Jo\tAnn\nSmith"))
-    db.session.commit()
-    _, row = tsv_rows(pars_tsv(db.session, ReportFilters()))
-    assert row[:4] == ["ABIM", "A 1", "Jo Ann", "Smith"]
-
-
 def test_evaluations_csv_has_a_column_per_item_for_one_course(app):
     learner = make_user(email="eve@example.org", name="Eve Learner")
     complete_course(learner)
@@ -184,10 +139,6 @@ def test_every_export_neutralises_formula_cells(app):
     assert sorted(row[0] for row in evaluation_rows) == sorted("'" + name for name in DANGEROUS_NAMES)
     for row in rows_of(completions_csv(db.session, ReportFilters())) + evaluation_rows:
         assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row
-    for row in tsv_rows(pars_tsv(db.session, ReportFilters())):
-        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
-    last_names = {row[3] for row in tsv_rows(pars_tsv(db.session, ReportFilters()))[1:]}
-    assert {"'+1", "'-2", "'@x", "x"} <= last_names  # "\tx" and "\rx" lose their control character
 
 
 # --- Filters ------------------------------------------------------------------------------
@@ -229,10 +180,7 @@ def test_completions_filters(varied_certificates, filters, expected):
     assert codes == {varied_certificates[key].code for key in expected}
 
 
-def test_pars_and_evaluation_filters(varied_certificates):
-    assert len(tsv_rows(pars_tsv(db.session, ReportFilters(state="NY")))) == 2
-    assert len(tsv_rows(pars_tsv(db.session, ReportFilters(since=date(2025, 7, 30))))) == 1  # the header only
-    assert len(tsv_rows(pars_tsv(db.session, ReportFilters(profession="nurse")))) == 1
+def test_evaluation_filters(varied_certificates):
     emails = lambda filters: [row[1] for row in rows_of(evaluations_csv(db.session, filters))[1:]]  # noqa: E731
     assert sorted(emails(ReportFilters())) == ["ca@example.org", "ny@example.org"]
     assert emails(ReportFilters(profession="nurse")) == ["ca@example.org"]
@@ -306,7 +254,6 @@ def export_entries() -> list[AuditEntry]:
 
 @pytest.mark.parametrize(("report", "media_type"), [
     ("completions.csv", "text/csv; charset=utf-8"),
-    ("pars.tsv", "text/tab-separated-values; charset=utf-8"),
     ("evaluations.csv", "text/csv; charset=utf-8"),
 ])
 def test_downloads_are_streamed_attachments_and_audited(client, varied_certificates, report, media_type):
@@ -341,14 +288,14 @@ def test_a_download_with_bad_filters_is_refused_and_not_audited(client):
 def test_the_report_page_offers_downloads_with_its_filters(client, varied_certificates):
     sign_in_as(client, "admin")
     page = client.get("/admin/completions?body=ancc&page=1&name=not-a-filter").get_data(as_text=True)
-    for report in ("completions.csv", "pars.tsv", "evaluations.csv"):
+    for report in ("completions.csv", "evaluations.csv"):
         assert f'action="/admin/exports/{report}?body=ancc"' in page
 
 
 # --- The same from the command line -------------------------------------------------------
 
 
-@pytest.mark.parametrize(("report", "rows"), [("completions", 3), ("pars", 1), ("evaluations", 2)])
+@pytest.mark.parametrize(("report", "rows"), [("completions", 3), ("evaluations", 2)])
 def test_each_report_from_the_command_line_to_stdout_and_to_a_file(runner, varied_certificates, tmp_path, report, rows):
     arguments = ["reports", report, "--since", "2025-07-01", "--course", "sample-course"]
     to_stdout = runner.invoke(args=arguments)

@@ -8,7 +8,7 @@ from tests.factories import DEFAULT_PASSWORD, csrf_token, make_user, post_form, 
 
 
 def register(client, **overrides):
-    data = {"name": "Zoë Łukasiewicz-Nguyễn", "email": "zoe@example.org", "password": DEFAULT_PASSWORD}
+    data = {"first_name": "Zoë", "last_name": "Łukasiewicz-Nguyễn", "email": "zoe@example.org", "password": DEFAULT_PASSWORD}
     data.update(overrides)
     return post_form(client, "/register", data)
 
@@ -53,7 +53,7 @@ def test_invalid_email_is_refused(client):
 
 
 def test_missing_csrf_token_is_400_with_message(client):
-    response = client.post("/register", data={"name": "A", "email": "a@example.org", "password": DEFAULT_PASSWORD})
+    response = client.post("/register", data={"first_name": "A", "last_name": "B", "email": "a@example.org", "password": DEFAULT_PASSWORD})
     assert response.status_code == 400
     assert "security token" in response.get_data(as_text=True)
     assert db.session.scalar(select(User)) is None
@@ -118,7 +118,7 @@ def test_is_safe_redirect():
 
 def profile_form(**overrides):
     data = {
-        "name": "Kim Nurse", "profession": "nurse",
+        "first_name": "Kim", "last_name": "Nurse", "name": "Kim Nurse", "profession": "nurse",
         "licences-0-state": "NY", "licences-0-number": "RN-12345",
         "licences-1-state": "AL", "licences-1-number": "1-234567",
         "board_ids-0-board": "", "board_ids-0-number": "",

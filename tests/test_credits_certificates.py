@@ -175,7 +175,7 @@ def test_certificate_is_frozen_at_issue(client, content_dir):
     course_yaml.write_text(course_yaml.read_text().replace("pharmacology_hours: 1", "pharmacology_hours: 0.5"))
     user = db.session.get(User, user.id)
     update_profile(db.session, user, ProfileData(
-        name="Zoe Renamed", profession="nurse", licences=[("AL", "AL-98765")], board_ids=[], birth_month=None,
+        name="Zoe Renamed", first_name="Zoe", last_name="Renamed", profession="nurse", licences=[("AL", "AL-98765")], board_ids=[], birth_month=None,
         birth_day=None, nabp_eprofile_id=None))
     db.session.commit()
     assert current_catalogue().provider.approvals["ancc"].statement == "A completely rewritten ANCC statement."

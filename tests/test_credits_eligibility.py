@@ -20,6 +20,7 @@ MATRIX = [
     ("physician", ("AL", "KY"), date(2025, 7, 29), {"ama-pra", "moc-abim", "ipce"}),
     ("nurse", (), date(2025, 7, 29), {"ancc", "ipce"}),
     ("nurse", ("NY",), date(2025, 7, 29), {"ancc", "ipce"}),
+    ("nurse", ("FL",), date(2025, 7, 29), {"ancc", "nursing-fl", "ipce"}),
     # Alabama's approval ends 2025-07-29 (inclusive).
     ("nurse", ("AL",), date(2025, 7, 29), {"ancc", "nursing-al", "ipce"}),
     ("nurse", ("AL",), date(2025, 7, 30), {"ancc", "ipce"}),

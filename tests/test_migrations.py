@@ -96,3 +96,29 @@ def test_the_pdf_and_grading_migration_keeps_what_it_can_and_fills_the_rest(empt
             assert (json.loads(graded) if isinstance(graded, str) else graded) == {"q1": True, "q2": False}
         finally:
             db.engine.dispose()
+
+
+def test_the_reporting_migration_splits_each_name_into_first_and_last(empty_database_url, content_dir):
+    """Upgrading to g7c3e5a8b2d1: the last word of the name is the last name, the rest the first; the
+    certificate name is kept as written."""
+    app = create_app(app_settings(SQLALCHEMY_DATABASE_URI=empty_database_url, CONTENT_DIR=str(content_dir)))
+    names = {1: "Mary Ann van Dyke", 2: "Cher", 3: "  Zoë   Łukasiewicz-Nguyễn "}
+    with app.app_context():
+        try:
+            upgrade(revision="c5f0a2d9e7b4")
+            with db.engine.begin() as connection:
+                for user_id, name in names.items():
+                    connection.execute(text(
+                        "INSERT INTO users (id, email, name, password_hash, role, created_at, session_version) "
+                        "VALUES (:id, :email, :name, 'x', 'learner', '2025-07-29 10:00:00+00', 1)"),
+                        {"id": user_id, "email": f"u{user_id}@example.org", "name": name})
+            upgrade(revision="g7c3e5a8b2d1")
+            with db.engine.connect() as connection:
+                rows = connection.execute(text("SELECT id, name, first_name, last_name FROM users ORDER BY id")).all()
+            assert [tuple(row) for row in rows] == [
+                (1, "Mary Ann van Dyke", "Mary Ann van", "Dyke"),
+                (2, "Cher", "", "Cher"),
+                (3, "  Zoë   Łukasiewicz-Nguyễn ", "Zoë", "Łukasiewicz-Nguyễn"),
+            ]
+        finally:
+            db.engine.dispose()

@@ -77,7 +77,7 @@ def test_production_hashes_passwords_with_argon2id_at_its_default_cost(tmp_path)
 
 
 def test_registration_refuses_a_common_password(client):
-    response = post_form(client, "/register", {"name": "A B", "email": "ab@example.org", "password": "football"})
+    response = post_form(client, "/register", {"first_name": "A", "last_name": "B", "email": "ab@example.org", "password": "football"})
     assert response.status_code == 422
     assert "most commonly used" in response.get_data(as_text=True)
 

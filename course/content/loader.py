@@ -5,6 +5,7 @@
 serving when the caller passes the previous catalogue (see store.ContentStore).
 """
 import hashlib
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +16,8 @@ from course.core.reference import BOARDS, PROFESSIONS, US_STATES
 from .checker import ID_RE, FileChecker, read_yaml_file
 from .markdown import EVIDENCE_CLOSE, EVIDENCE_OPEN, cited_numbers, render_markdown
 from .model import (
-    Approval, Catalogue, Course, CourseStatus, Designation, EvaluationItem, Module, Objective, Problem, Provider,
-    Question, QuestionBank, QuizRules, Reference, Topic, errors_in,
+    Approval, Catalogue, CeBrokerReporting, Course, CourseStatus, Designation, EvaluationItem, LicenceFormat, Module, Objective, ParsReporting, Problem,
+    Provider, Question, QuestionBank, QuizRules, Reference, Topic, errors_in,
 )
 from .yaml_lines import LineList, LineMap, YamlProblem, parse_yaml
 
@@ -32,8 +33,10 @@ STATEMENT_KEYS = ("disclosure", "implicit_bias", "cultural_competency")
 
 APPROVAL_FIELDS = {
     "id", "body", "kind", "number", "valid_from", "valid_until", "professions", "states",
-    "moc_board", "statement",
+    "moc_board", "statement", "ce_broker", "pars",
 }
+CE_BROKER_PROVIDER_RE = re.compile(r"50-\d{1,9}")
+CE_BROKER_COURSE_RE = re.compile(r"20-\d{1,9}")
 
 
 def load_provider(root: Path, problems: list[Problem]) -> Provider | None:
@@ -54,9 +57,81 @@ def load_provider(root: Path, problems: list[Problem]) -> Provider | None:
         if approval.id in approvals:
             checker.problem(entry.line, f"approval id '{approval.id}' is used twice")
         approvals[approval.id] = approval
+    for approval in approvals.values():
+        if approval.pars and approval.pars.cme_approval and approval.pars.cme_approval not in approvals:
+            checker.problem(data.line_of("approvals"), f"approval '{approval.id}': pars.cme_approval "
+                                                       f"'{approval.pars.cme_approval}' is not an approval listed here")
     if errors_in(problems) > count:
         return None
     return Provider(name=name, address=address, approvals=MappingProxyType(approvals))
+
+
+def _pattern(checker: FileChecker, entry: LineMap, key: str, required: bool = True) -> str | None:
+    pattern = checker.field(entry, key, "text", required=required)
+    if pattern is None:
+        return None
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        checker.problem(entry.line_of(key), f"'{key}' is not a valid regular expression: {error}")
+        return None
+    return pattern
+
+
+def _example_fits(checker: FileChecker, entry: LineMap, pattern: str | None, example: str | None, key: str) -> None:
+    if pattern and example and not re.fullmatch(pattern, example):
+        checker.problem(entry.line_of(key), f"the example {example!r} does not match the pattern {pattern!r}")
+
+
+def _read_ce_broker(checker: FileChecker, entry: LineMap, states) -> CeBrokerReporting | None:
+    """The `ce_broker:` block of an approval: provider number, reporting deadline, licence number formats."""
+    block = checker.field(entry, "ce_broker", "map", required=False)
+    if block is None:
+        return None
+    checker.unknown_keys(block, {"provider_number", "deadline_days", "licence_formats"})
+    if not states:
+        checker.problem(block.line, "ce_broker reporting needs the approval's states (the licences it reports)")
+    provider_number = checker.field(block, "provider_number", "text")
+    if provider_number and not CE_BROKER_PROVIDER_RE.fullmatch(provider_number):
+        checker.problem(block.line_of("provider_number"), "provider_number is CE Broker's tracking number: 50- and digits")
+    deadline = checker.field(block, "deadline_days", "int")
+    if deadline is not None and deadline < 1:
+        checker.problem(block.line_of("deadline_days"), "deadline_days must be at least 1")
+    formats = []
+    for item in checker.entries(block, "licence_formats", "a licence format"):
+        checker.unknown_keys(item, {"pattern", "profession_code", "example"})
+        pattern = _pattern(checker, item, "pattern")
+        code = checker.field(item, "profession_code", "text")
+        example = checker.field(item, "example", "text")
+        _example_fits(checker, item, pattern, example, "example")
+        if pattern and code and example:
+            formats.append(LicenceFormat(pattern, code, example))
+    if not formats:
+        checker.problem(block.line, "ce_broker needs at least one licence format")
+    if provider_number is None or deadline is None or not formats:
+        return None
+    return CeBrokerReporting(provider_number, deadline, tuple(formats))
+
+
+def _read_pars(checker: FileChecker, entry: LineMap, moc_board: str | None) -> ParsReporting | None:
+    """The `pars:` block of an MOC approval: what ACCME's learner upload needs beyond the certificate."""
+    block = checker.field(entry, "pars", "map", required=False)
+    if block is None:
+        return None
+    checker.unknown_keys(block, {"credit_type", "cme_approval", "board_id_pattern", "board_id_example", "deadline_days"})
+    if moc_board is None:
+        checker.problem(block.line, "pars reporting is for MOC approvals: add moc_board")
+    credit_type = checker.field(block, "credit_type", "text", required=False)
+    pattern = _pattern(checker, block, "board_id_pattern", required=False)
+    example = checker.field(block, "board_id_example", "text", required=False)
+    if pattern and not example:
+        checker.problem(block.line_of("board_id_pattern"), "give a board_id_example with the board_id_pattern")
+    _example_fits(checker, block, pattern, example, "board_id_example")
+    deadline = checker.field(block, "deadline_days", "int", required=False)
+    if deadline is not None and deadline < 1:
+        checker.problem(block.line_of("deadline_days"), "deadline_days must be at least 1")
+    return ParsReporting(credit_type, checker.field(block, "cme_approval", "text", required=False), pattern, example,
+                         deadline)
 
 
 def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
@@ -84,12 +159,14 @@ def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
         number = str(number)
     body = checker.field(entry, "body", "text")
     statement = checker.field(entry, "statement", "text")
+    ce_broker = _read_ce_broker(checker, entry, states)
+    pars = _read_pars(checker, entry, moc_board)
     if approval_id is None or body is None or statement is None:
         return None
     return Approval(
         id=approval_id, body=body, kind=kind, number=number or None, valid_from=valid_from,
         valid_until=valid_until, professions=frozenset(professions), states=frozenset(states),
-        moc_board=moc_board, statement=statement,
+        moc_board=moc_board, statement=statement, ce_broker=ce_broker, pars=pars,
     )
 
 
@@ -97,7 +174,7 @@ def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
 
 COURSE_FIELDS = {
     "title", "summary", "audience", "audience_text", "format", "release_date", "expiry_date",
-    "estimated_minutes", "pass_mark", "quiz", "objectives", "modules", "statements", "designations",
+    "estimated_minutes", "pass_mark", "quiz", "objectives", "modules", "statements", "designations", "reporting",
 }
 
 
@@ -129,6 +206,7 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
     quiz = _read_quiz_rules(checker, data)
     statements = _read_statements(checker, data)
     designations = _read_designations(checker, data, provider)
+    activity_id, course_number = _read_reporting(checker, data, designations, provider)
 
     modules = _load_modules(checker, data, course_dir, root, objective_ids, reference_ids, problems)
     banks = _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems)
@@ -161,7 +239,36 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
         references=references,
         evaluation=evaluation,
         version=_tree_hash(course_dir, root / "provider.yaml"),
+        accme_activity_id=activity_id,
+        ce_broker_course_number=course_number,
     )
+
+
+def _read_reporting(checker: FileChecker, data: LineMap, designations, provider: Provider | None):
+    """(ACCME activity id, CE Broker course number) from `reporting:`; a warning where reported credit lacks one."""
+    block = checker.field(data, "reporting", "map", required=False)
+    activity_id = course_number = None
+    if block is not None:
+        checker.unknown_keys(block, {"accme_activity_id", "ce_broker_course_number"})
+        activity_id = checker.field(block, "accme_activity_id", "text", required=False)
+        if activity_id and not activity_id.isdigit():
+            checker.problem(block.line_of("accme_activity_id"), "accme_activity_id is the number PARS gave the activity")
+            activity_id = None
+        course_number = checker.field(block, "ce_broker_course_number", "text", required=False)
+        if course_number and not CE_BROKER_COURSE_RE.fullmatch(course_number):
+            checker.problem(block.line_of("ce_broker_course_number"),
+                            "ce_broker_course_number is CE Broker's course tracking number: 20- and digits")
+            course_number = None
+    approvals = [provider.approvals[d.approval_id] for d in designations
+                 if provider is not None and d.approval_id in provider.approvals]
+    line = block.line if block is not None else data.line_of("designations") if "designations" in data else 1
+    if not activity_id and any(approval.pars for approval in approvals):
+        checker.warning(line, "MOC credit is reported to ACCME PARS: add reporting.accme_activity_id once the "
+                              "activity is registered, or its completions cannot be batched")
+    if not course_number and any(approval.ce_broker for approval in approvals):
+        checker.warning(line, "credit reported to CE Broker needs reporting.ce_broker_course_number, or its "
+                              "completions cannot be batched")
+    return activity_id, course_number
 
 
 def _read_objectives(checker: FileChecker, data: LineMap) -> tuple[Objective, ...]:

@@ -1,4 +1,5 @@
 """The course catalogue as immutable objects: what the loader builds from the files under CONTENT_DIR."""
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,6 +25,48 @@ def errors_in(problems) -> int:
 
 
 @dataclass(frozen=True)
+class LicenceFormat:
+    """One form a licence number takes in a state that reports through CE Broker, and its profession code."""
+
+    pattern: str  # a regular expression the whole number must match (compared in upper case)
+    profession_code: str  # CE Broker's code for the profession such licences belong to (RN, LPN...)
+    example: str
+
+    def matches(self, number: str) -> bool:
+        return re.fullmatch(self.pattern, number.strip().upper()) is not None
+
+
+@dataclass(frozen=True)
+class CeBrokerReporting:
+    """An approval whose completions the provider must report to CE Broker (provider.yaml `ce_broker:`)."""
+
+    provider_number: str  # CE Broker provider tracking number, "50-" and digits
+    deadline_days: int  # days from completion the rule allows for reporting
+    licence_formats: tuple[LicenceFormat, ...]
+
+    def format_of(self, number: str) -> LicenceFormat | None:
+        return next((form for form in self.licence_formats if form.matches(number)), None)
+
+    @property
+    def examples(self) -> str:
+        return " or ".join(form.example for form in self.licence_formats)
+
+
+@dataclass(frozen=True)
+class ParsReporting:
+    """How an MOC approval's completions are reported to ACCME's PARS (provider.yaml `pars:`)."""
+
+    credit_type: str | None  # the template's Credit Type for this board's credit; batching waits for it
+    cme_approval: str | None  # the approval whose credit fills "Number of CME Credits"
+    board_id_pattern: str | None  # a regular expression a board ID must match in full, where the board's form is known
+    board_id_example: str | None
+    deadline_days: int | None
+
+    def board_id_fits(self, board_id: str) -> bool:
+        return self.board_id_pattern is None or re.fullmatch(self.board_id_pattern, board_id.strip()) is not None
+
+
+@dataclass(frozen=True)
 class Approval:
     id: str
     body: str
@@ -35,6 +78,8 @@ class Approval:
     states: frozenset[str]
     moc_board: str | None
     statement: str
+    ce_broker: CeBrokerReporting | None = None
+    pars: ParsReporting | None = None
 
     def valid_on(self, day: date) -> bool:
         """Whether the approval holds on `day` (both ends inclusive)."""
@@ -149,6 +194,8 @@ class Course:
     references: tuple[Reference, ...]
     evaluation: tuple[EvaluationItem, ...]
     version: str
+    accme_activity_id: str | None = None  # PARS's Activity ID for this course, once registered
+    ce_broker_course_number: str | None = None  # CE Broker course tracking number, "20-" and digits
 
     def module(self, module_id: str) -> Module | None:
         return next((m for m in self.modules if m.id == module_id), None)

@@ -1,5 +1,6 @@
 """Forms of the administrators' pages. Filter forms are read from the query string (GET, no CSRF token)."""
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SearchField, SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -93,3 +94,32 @@ class RevokeForm(FlaskForm):
 
 class ReissueForm(FlaskForm):
     submit = SubmitField("Reissue under the learner's current name")
+
+
+class MakeBatchForm(FlaskForm):
+    until = DateField("Completions up to (inclusive, optional)", validators=[Optional()])
+    submit = SubmitField("Make the batch")
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token and a button (mark uploaded, accept the rest, mark corrected)."""
+
+    submit = SubmitField("Confirm")
+
+
+class OutcomeForm(FlaskForm):
+    outcome = SelectField("Outcome", choices=[SelectChoice("", "Choose"), SelectChoice("accepted", "Accepted"),
+                                              SelectChoice("rejected", "Rejected")],
+                          validators=[DataRequired("Choose accepted or rejected.")])
+    reason = TextAreaField("Reason given by the regulator (for a rejection)", validators=[Length(max=2000)])
+    submit = SubmitField("Record the outcome")
+
+    def validate_reason(self, field):
+        if self.outcome.data == "rejected" and not (field.data or "").strip():
+            raise ValidationError("Give the reason the regulator gave for rejecting the record.")
+
+
+class ResultFileForm(FlaskForm):
+    result_file = FileField("Result file (CSV or tab-separated: row, outcome, reason)",
+                            validators=[FileRequired("Choose the result file to upload.")])
+    submit = SubmitField("Record the outcomes in the file")

@@ -1,10 +1,16 @@
-"""Administrators' pages: dashboard, learners, roles, certificates, completion report, exports, audit trail.
+"""Administrators' pages: dashboard, learners, roles, certificates, completion report, exports, reporting to
+regulators (batches, outcomes, corrections, each record's history), audit trail.
 
 Every route here is for administrators only; the check runs before every request to the
 blueprint, so a route added later cannot be left open.
 """
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+import tempfile
+
+from flask import (
+    Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for,
+)
 from flask_login import current_user
+from sqlalchemy import select
 
 from accounts.audit import ACTIONS, VIA_WEB, audit_actors, audit_query, entries_about, record_audit
 from accounts.models import User
@@ -18,11 +24,22 @@ from course.core.roles import role_required
 from credits import administration
 from credits.errors import CreditError
 from credits.models import Certificate
+from reports.batches import (
+    ReportingError, accept_remaining, apply_result_file, make_batch, mark_corrected, pre_validate, record_outcome,
+    submit_batch,
+)
 from reports.exports import EXPORTS, completion_totals, completions_query, status_counts
+from reports.files import BATCH_FILES, files_for
+from reports.models import REGULATORS, WAITING, ReportBatch, ReportBatchItem, ReportRecord
+from reports.status import batches_of, count_at_risk, records_at_risk, rejected_queue, summaries
+from reports.tracking import prepare_records
 
 from .charts import grouped_bar_chart
 from .dashboard import evaluation_summaries, last_months, month_label, monthly_activity, pass_rates
-from .forms import AuditFilterForm, LearnerSearchForm, ReissueForm, ReportFilterForm, RevokeForm, RoleForm
+from .forms import (
+    AuditFilterForm, ConfirmForm, LearnerSearchForm, MakeBatchForm, OutcomeForm, ReissueForm, ReportFilterForm,
+    ResultFileForm, RevokeForm, RoleForm,
+)
 from .learners import learner_record, learner_search_query
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -69,6 +86,8 @@ def dashboard():
     return render_template(
         "staff/admin/dashboard.html", activity=activity, chart=chart, month_label=month_label,
         pass_rates=pass_rates(db.session, courses), evaluations=evaluation_summaries(db.session, courses),
+        at_risk=records_at_risk(db.session, calendar_day(now()), limit=10),
+        at_risk_count=count_at_risk(db.session, calendar_day(now())), regulators=REGULATORS,
     )
 
 
@@ -218,3 +237,187 @@ def audit():
         return render_template("staff/admin/audit.html", form=form, page=None), 400
     page = paginate(db.session, audit_query(form.filters()), _page_number(), PER_PAGE)
     return render_template("staff/admin/audit.html", form=form, page=page, query_args=_query_args(form))
+
+
+# --- Reporting to regulators --------------------------------------------------------------
+
+
+def _regulator_or_404(regulator: str) -> str:
+    if regulator not in REGULATORS:
+        abort(404)
+    return regulator
+
+
+def _render_reporting(status: int = 200, *, error: str | None = None, batch_forms: dict | None = None):
+    catalogue = current_catalogue()
+    checks = {regulator: pre_validate(db.session, regulator, catalogue) for regulator in REGULATORS}
+    failing = {failure.record_id for check in checks.values() for failure in check.failures}
+    records = {record.id: (record, user) for record, user in db.session.execute(
+        select(ReportRecord, User).join(User, User.id == ReportRecord.user_id).where(ReportRecord.id.in_(failing)))}
+    return render_template(
+        "staff/admin/reporting.html", summaries=summaries(db.session), checks=checks, records=records,
+        at_risk=records_at_risk(db.session, calendar_day(now())), regulators=REGULATORS, error=error,
+        queues={regulator: rejected_queue(db.session, regulator) for regulator in REGULATORS},
+        batches={regulator: batches_of(db.session, regulator) for regulator in REGULATORS},
+        batch_forms=batch_forms or {regulator: MakeBatchForm(formdata=None, prefix=regulator) for regulator in REGULATORS},
+        confirm=ConfirmForm(formdata=None),
+    ), status
+
+
+@bp.route("/reporting")
+def reporting():
+    return _render_reporting()
+
+
+@bp.route("/reporting/<regulator>/batches", methods=["POST"])
+def make_report_batch(regulator: str):
+    _regulator_or_404(regulator)
+    form = MakeBatchForm(prefix=regulator)
+    forms = {name: MakeBatchForm(formdata=None, prefix=name) for name in REGULATORS} | {regulator: form}
+    if not form.validate_on_submit():
+        return _render_reporting(422, batch_forms=forms)
+    try:
+        batch, result = make_batch(db.session, regulator, current_catalogue(), actor=current_user, via=VIA_WEB,
+                                   now=now(), until=form.until.data)
+    except ReportingError as error:
+        db.session.rollback()
+        return _render_reporting(error.status, error=error.message, batch_forms=forms)
+    db.session.commit()
+    flash(f"Batch {batch.id} is ready with {batch.record_count} record(s); "
+          f"{len(result.failures)} record(s) wait for fixes. Download the file, upload it, then mark it uploaded.",
+          "success")
+    return redirect(url_for("admin.report_batch", batch_id=batch.id), code=303)
+
+
+def _render_batch(batch: ReportBatch, status: int = 200, *, error: str | None = None,
+                  result_form: ResultFileForm | None = None):
+    rows = db.session.execute(
+        select(ReportBatchItem, ReportRecord, User).join(ReportRecord, ReportRecord.id == ReportBatchItem.record_id)
+        .join(User, User.id == ReportRecord.user_id).where(ReportBatchItem.batch_id == batch.id)
+        .order_by(ReportBatchItem.id)).all()
+    return render_template(
+        "staff/admin/report_batch.html", batch=batch, rows=rows, regulators=REGULATORS, error=error,
+        files=[(name, BATCH_FILES[name][1]) for name in files_for(batch.regulator)],
+        confirm=ConfirmForm(formdata=None), result_form=result_form or ResultFileForm(formdata=None),
+    ), status
+
+
+@bp.route("/reporting/batches/<int:batch_id>")
+def report_batch(batch_id: int):
+    return _render_batch(db.get_or_404(ReportBatch, batch_id))
+
+
+def _read_and_close(file, size: int = 64 * 1024):
+    try:
+        while chunk := file.read(size):
+            yield chunk
+    finally:
+        file.close()
+
+
+@bp.route("/reporting/batches/<int:batch_id>/files/<name>")
+def report_batch_file(batch_id: int, name: str):
+    batch = db.get_or_404(ReportBatch, batch_id)
+    if name not in files_for(batch.regulator):
+        abort(404)
+    _regulator, _title, media_type, writer = BATCH_FILES[name]
+    filename = f"batch-{batch.id}-{name}"
+    if name.endswith(".txt"):
+        response = Response(stream_with_context(writer(db.session, batch)), content_type=media_type)
+    else:
+        target = tempfile.TemporaryFile()  # the workbook is written to disk, then streamed from it
+        writer(db.session, batch, target)
+        target.seek(0)
+        response = Response(_read_and_close(target), content_type=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/reporting/batches/<int:batch_id>/result-file", methods=["POST"])
+def report_result_file(batch_id: int):
+    batch = db.get_or_404(ReportBatch, batch_id)
+    form = ResultFileForm()
+    if not form.validate_on_submit():
+        return _render_batch(batch, 422, result_form=form)
+    try:
+        counts = apply_result_file(db.session, batch, form.result_file.data.read(), actor=current_user, via=VIA_WEB,
+                                   now=now())
+    except ReportingError as error:
+        db.session.rollback()
+        return _render_batch(db.get_or_404(ReportBatch, batch_id), error.status, error=error.message, result_form=form)
+    db.session.commit()
+    flash(f"Recorded {counts['accepted']} accepted and {counts['rejected']} rejected record(s).", "success")
+    return redirect(url_for("admin.report_batch", batch_id=batch.id), code=303)
+
+
+def _batch_step(batch_id: int, step, message: str):
+    batch = db.get_or_404(ReportBatch, batch_id)  # the form has nothing but its CSRF token, checked by CSRFProtect
+    try:
+        step(db.session, batch, actor=current_user, via=VIA_WEB, now=now())
+    except ReportingError as error:
+        db.session.rollback()
+        return _render_batch(db.get_or_404(ReportBatch, batch_id), error.status, error=error.message)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.report_batch", batch_id=batch_id), code=303)
+
+
+@bp.route("/reporting/batches/<int:batch_id>/accept-rest", methods=["POST"])
+def report_accept_rest(batch_id: int):
+    return _batch_step(batch_id, accept_remaining, "Every record still awaiting an answer is accepted.")
+
+
+@bp.route("/reporting/batches/<int:batch_id>/submit", methods=["POST"])
+def report_submit(batch_id: int):
+    return _batch_step(batch_id, submit_batch, "Marked uploaded: record the regulator's answers when they come.")
+
+
+def _render_record(record: ReportRecord, status: int = 200, *, error: str | None = None,
+                   outcome_form: OutcomeForm | None = None):
+    catalogue = current_catalogue()
+    check = prepare_records(db.session, [record.id], catalogue)[record.id] if record.status in WAITING else None
+    items = db.session.scalars(select(ReportBatchItem).where(ReportBatchItem.record_id == record.id)
+                               .order_by(ReportBatchItem.id)).all()
+    return render_template(
+        "staff/admin/report_record.html", record=record, learner=db.session.get(User, record.user_id),
+        certificate=db.session.get(Certificate, record.certificate_id), items=items, check=check,
+        regulators=REGULATORS, error=error, outcome_form=outcome_form or OutcomeForm(formdata=None),
+        confirm=ConfirmForm(formdata=None),
+    ), status
+
+
+@bp.route("/reporting/records/<int:record_id>")
+def report_record(record_id: int):
+    return _render_record(db.get_or_404(ReportRecord, record_id))
+
+
+@bp.route("/reporting/records/<int:record_id>/outcome", methods=["POST"])
+def report_record_outcome(record_id: int):
+    record = db.get_or_404(ReportRecord, record_id)
+    form = OutcomeForm()
+    if not form.validate_on_submit():
+        return _render_record(record, 422, outcome_form=form)
+    try:
+        record_outcome(db.session, record, form.outcome.data, reason=form.reason.data, actor=current_user,
+                       via=VIA_WEB, now=now())
+    except ReportingError as error:
+        db.session.rollback()
+        return _render_record(db.get_or_404(ReportRecord, record_id), error.status, error=error.message,
+                              outcome_form=form)
+    db.session.commit()
+    flash(f"Record {record.id} {record.status}.", "success")
+    return redirect(url_for("admin.report_batch", batch_id=record.batch_id), code=303)
+
+
+@bp.route("/reporting/records/<int:record_id>/corrected", methods=["POST"])
+def report_record_corrected(record_id: int):
+    record = db.get_or_404(ReportRecord, record_id)  # the form has nothing but its CSRF token, checked by CSRFProtect
+    try:
+        mark_corrected(db.session, record, current_catalogue(), actor=current_user, via=VIA_WEB, now=now())
+    except ReportingError as error:
+        db.session.rollback()
+        return _render_record(db.get_or_404(ReportRecord, record_id), error.status, error=error.message)
+    db.session.commit()
+    flash(f"Record {record.id} is corrected: the next batch sends it again.", "success")
+    return redirect(url_for("admin.report_record", record_id=record.id), code=303)
