@@ -59,6 +59,20 @@ def test_every_question_is_well_formed(trd):
     assert len({q.id for q in questions}) == len(questions)
 
 
+def test_every_reference_is_cited_and_none_is_the_unreviewed_ai_summary(trd):
+    # Source 003 is an AI-generated summary "pending human review"; its claims are cited to
+    # the primary literature instead, and a reference list carries only works the course cites.
+    cited = {n for module in trd.modules for n in module.cited}
+    for question in trd.banks["nonpharmacologic"].questions + trd.banks["pharmacologic"].questions:
+        cited.add(question.reference)
+        cited.update(int(n) for n in re.findall(r'href="#ref-(\d+)"', question.rationale_html))
+        cited.update(int(n) for group in re.findall(r"\[(\d+(?:,\d+)*)\]", question.rationale_html)
+                     for n in group.split(","))
+    listed = {r.id for r in trd.references}
+    assert listed - cited == set()
+    assert not [r.id for r in trd.references if "Dr.Oracle" in r.citation or "Guideline directed" in r.citation]
+
+
 def test_every_designation_rests_on_a_provider_approval(catalogue, trd):
     approvals = catalogue.provider.approvals
     designated = {d.approval_id for d in trd.designations}
