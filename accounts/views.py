@@ -167,6 +167,7 @@ def profile():
         return redirect(url_for("accounts.profile"))
     elif form.is_submitted():
         status = 422
+    form.number_rows()
     return render_template("accounts/profile.html", form=form), status
 
 
@@ -177,13 +178,12 @@ def _profile_defaults(user: User) -> SimpleNamespace:
         first_name=user.first_name,
         last_name=user.last_name,
         profession=user.profession or "",
-        licences=[SimpleNamespace(state=lic.state, number=lic.number) for lic in user.licences]
-        + [SimpleNamespace(state="", number="")],
+        licences=[SimpleNamespace(state=lic.state, licence_type=lic.type or "", number=lic.number) for lic in user.licences]
+        + [SimpleNamespace(state="", licence_type="", number="")],
         board_ids=[SimpleNamespace(board=b.board, number=b.number) for b in user.board_ids]
         + [SimpleNamespace(board="", number="")],
         birth_month=user.birth_month,
         birth_day=user.birth_day,
-        nabp_eprofile_id=user.nabp_eprofile_id,
     )
 
 
@@ -193,9 +193,8 @@ def _profile_data(form: ProfileForm) -> ProfileData:
         first_name=form.first_name.data,
         last_name=form.last_name.data,
         profession=form.profession.data,
-        licences=[(e.state.data, e.number.data) for e in form.licences.entries if e.state.data],
+        licences=[(e.state.data, e.licence_type.data, e.number.data) for e in form.licences.entries if e.state.data],
         board_ids=[(e.board.data, e.number.data) for e in form.board_ids.entries if e.board.data],
         birth_month=form.birth_month.data,
         birth_day=form.birth_day.data,
-        nabp_eprofile_id=(form.nabp_eprofile_id.data or "").strip() or None,
     )

@@ -43,6 +43,7 @@ ACCESS = {
     "credits.transcript": SIGNED_IN,
     "credits.transcript_download": SIGNED_IN,
     "credits.verify": PUBLIC,
+    "credits.verify_lookup": PUBLIC,
     "instructor.content_status": INSTRUCTORS,
     "instructor.module_preview": INSTRUCTORS,
     "instructor.questions_preview": INSTRUCTORS,
