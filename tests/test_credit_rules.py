@@ -324,3 +324,55 @@ def test_content_check_warns_while_the_disclosure_names_no_one(runner, content_d
     assert result.exit_code == 0
     for group in ("planners", "authors", "reviewers"):
         assert f"warning: disclosure.{group} is empty" in result.output
+
+
+# --- Learner path, point 12 -------------------------------------------------------------------
+
+
+def test_course_and_module_pages_link_the_full_reference_list(client):
+    make_user(email="reader@example.org")
+    sign_in(client, "reader@example.org")
+    link = '<a href="/courses/sample-course/references">The course\'s full reference list</a>'
+    assert link in client.get("/courses/sample-course").get_data(as_text=True)
+    assert link in client.get("/courses/sample-course/modules/first-objective").get_data(as_text=True)
+    assert client.get("/courses/sample-course/references").status_code == 200
+
+
+def test_repeated_profile_rows_carry_numbered_labels_and_no_nabp_field(client):
+    make_user(email="kim@example.org", profession="nurse", licences=[("CA", "RN", "RN1")],
+              board_ids=[("ABIM", "123456")])
+    sign_in(client, "kim@example.org")
+    page = client.get("/profile").get_data(as_text=True)
+    for label in ("Licence 1 state", "Licence 1 type", "Licence 1 number", "Licence 2 state", "Licence 2 number",
+                  "Board 1", "Board 1 ID", "Board 2 ID"):
+        assert f">{label}</label>" in page, label
+    assert ">State</label>" not in page and ">Licence number</label>" not in page
+    assert "NABP" not in page
+
+
+def test_profile_requires_a_licence_type(client):
+    from tests.factories import post_form
+
+    make_user(email="kim@example.org", profession="nurse")
+    sign_in(client, "kim@example.org")
+    response = post_form(client, "/profile", {
+        "first_name": "Kim", "last_name": "Nurse", "name": "Kim Nurse", "profession": "nurse",
+        "licences-0-state": "CA", "licences-0-licence_type": "", "licences-0-number": "RN1", "submit": "Save profile"})
+    assert response.status_code == 422
+    assert "Choose the type of this licence" in response.get_data(as_text=True)
+
+
+def test_verification_code_can_be_typed_on_a_page(client):
+    learner(client, **PHYSICIAN)
+    certificate = claimed(client, "ama-pra", amount="1", attested=True)
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/profile")})
+    page = client.get("/verify")
+    assert page.status_code == 200
+    assert 'name="code"' in page.get_data(as_text=True)
+    response = client.get("/verify", query_string={"code": f"  {certificate.code} "})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/verify/{certificate.code}")
+    bad = client.get("/verify", query_string={"code": "not a code!"})
+    assert bad.status_code == 400
+    assert "A verification code is 16 to 64 letters" in bad.get_data(as_text=True)
+    assert client.get("/verify", query_string={"code": ""}).status_code == 400
