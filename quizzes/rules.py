@@ -112,6 +112,11 @@ def reveals_answers(rules: QuizRules, passed: bool) -> bool:
     return rules.reveal_answers == "always" or (rules.reveal_answers == "after_pass" and passed)
 
 
+def minimum_right(pass_mark: int, total: int) -> int:
+    """The fewest right answers out of `total` that reach `pass_mark` percent (the rule `grade` applies)."""
+    return -(-pass_mark * total // 100)
+
+
 class RetakeRefusal(NamedTuple):
     message: str
     status: int  # 403: never again; 429: not yet
@@ -129,3 +134,19 @@ def retake_refusal(
             minutes = max(1, round((ready_at - now).total_seconds() / 60))
             return RetakeRefusal(f"You can start another attempt in about {minutes} minute(s).", 429)
     return None
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What the learner is told before starting: attempts left, the wait, and why not now."""
+
+    max_attempts: int | None
+    attempts_left: int | None  # None: unlimited
+    wait_minutes: int
+    refusal: RetakeRefusal | None
+
+
+def allowance(rules: QuizRules, submitted_count: int, last_submitted_at: datetime | None, now: datetime) -> Allowance:
+    left = None if rules.max_attempts is None else max(0, rules.max_attempts - submitted_count)
+    return Allowance(rules.max_attempts, left, rules.wait_minutes,
+                     retake_refusal(rules, submitted_count, last_submitted_at, now))

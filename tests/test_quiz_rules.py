@@ -6,7 +6,9 @@ import pytest
 
 from course.content.loader import load_catalogue
 from course.content.model import QuizRules
-from quizzes.rules import AnswerProblems, draw_questions, grade, read_answers, retake_refusal, reveals_answers
+from quizzes.rules import (
+    AnswerProblems, allowance, draw_questions, grade, minimum_right, read_answers, retake_refusal, reveals_answers,
+)
 
 
 @pytest.fixture
@@ -95,3 +97,24 @@ def test_retake_limits():
     assert retake_refusal(QuizRules(3, "after_pass", None, 30), 1, now - timedelta(minutes=31), now) is None
     naive = (now - timedelta(minutes=10)).replace(tzinfo=None)
     assert retake_refusal(QuizRules(3, "after_pass", None, 30), 1, naive, now).status == 429
+
+
+@pytest.mark.parametrize("pass_mark, total, needed", [(75, 5, 4), (70, 5, 4), (80, 5, 4), (81, 5, 5), (70, 3, 3), (75, 4, 3), (100, 5, 5)])
+def test_minimum_right_is_the_fewest_whole_questions_that_pass(pass_mark, total, needed):
+    assert minimum_right(pass_mark, total) == needed
+    assert grade_of(needed, total, pass_mark).passed and not grade_of(needed - 1, total, pass_mark).passed
+
+
+def grade_of(right: int, total: int, pass_mark: int):
+    questions = [{"id": f"q{n}", "correct": ["a"]} for n in range(total)]
+    answers = {f"q{n}": ["a" if n < right else "b"] for n in range(total)}
+    return grade(questions, answers, pass_mark)
+
+
+def test_allowance_counts_attempts_left():
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert allowance(QuizRules(3, "after_pass", None, 0), 7, now, now).attempts_left is None
+    left = allowance(QuizRules(3, "after_pass", 3, 10), 1, now - timedelta(minutes=4), now)
+    assert (left.attempts_left, left.wait_minutes, left.refusal.status) == (2, 10, 429)
+    used = allowance(QuizRules(3, "after_pass", 3, 0), 3, now, now)
+    assert (used.attempts_left, used.refusal.status) == (0, 403)
