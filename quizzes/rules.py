@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, TypedDict
 
-from course.content.model import Course, QuizRules
+from course.content.model import Course, Question, QuestionBank, QuizRules
 from course.core.clock import as_utc
 
 _system_random = random.SystemRandom()
@@ -29,10 +29,24 @@ class QuestionSnapshot(TypedDict):
     reference: ReferenceSnapshot
 
 
+def draw_blueprint(bank: QuestionBank, count: int, rng: random.Random) -> list[Question]:
+    """`count` distinct questions from the bank, at least one from each of its topics, in random order.
+
+    One question is taken at random from every topic, the rest at random from what is left, so
+    every attempt covers the whole objective. The loader guarantees a bank has no more topics
+    than `count`; a bank without topics is sampled as a whole.
+    """
+    drawn = [rng.choice([q for q in bank.questions if q.topic == topic.id]) for topic in bank.topics]
+    rest = [q for q in bank.questions if q not in drawn]
+    drawn += rng.sample(rest, count - len(drawn))
+    rng.shuffle(drawn)
+    return drawn
+
+
 def draw_questions(course: Course, objective_id: str, rng: random.Random = _system_random) -> list[QuestionSnapshot]:
-    """Draw the course's questions_per_attempt questions from the bank, options shuffled."""
+    """Draw the course's questions_per_attempt questions from the bank across its topics, options shuffled."""
     bank = course.banks[objective_id]
-    drawn = rng.sample(bank.questions, course.quiz.questions_per_attempt)
+    drawn = draw_blueprint(bank, course.quiz.questions_per_attempt, rng)
     snapshot = []
     for question in drawn:
         options = [list(option) for option in question.options]
