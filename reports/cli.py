@@ -2,7 +2,8 @@
 
 `flask reports completions|evaluations [--since DATE] [--until DATE] [--course SLUG] [--body ID] [-o FILE]`
 write the same lines as the downloads from the completion report page, to standard output or,
-with -o, to a file (with a progress bar on standard error).
+with -o, to a file (with a progress bar on standard error). A filter value that is not one the
+web filters offer (an unknown course, body, profession or state) exits 2 naming the valid ones.
 
 `flask reports batch pars|ce-broker`, `file`, `submit`, `mark`, `correct`, `status`, `history`
 take records from pending to accepted as the admin pages do, through the same functions.
@@ -30,6 +31,7 @@ from .batches import (
 )
 from .exports import EXPORTS, Export, ReportFilters
 from .files import BATCH_FILES, files_for
+from .filter_values import unknown_filter_value
 from .models import REGULATORS, ReportBatch, ReportRecord
 from .status import records_at_risk, summaries
 from .tracking import sync
@@ -81,12 +83,17 @@ def _command_for(export: Export) -> click.Command:
     @click.option("--course", metavar="SLUG", help="Only this course (its folder name under content/).")
     @click.option("--body", metavar="ID", help="Only this accrediting body's credit (an approval id in provider.yaml).")
     @click.option("--profession", metavar="CODE", help="Only learners of this profession (e.g. physician, nurse).")
-    @click.option("--state", metavar="XX", help="Only learners holding a licence in this state (e.g. NY).")
+    @click.option("--state", metavar="XX", callback=lambda ctx, param, value: value.upper() if value else value,
+                  help="Only learners holding a licence in this state (e.g. NY; any case).")
     @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False, writable=True),
                   help="Write to FILE instead of standard output, with a progress bar.")
     def command(since, until, course, body, profession, state, output):
         if since and until and until < since:
             raise click.BadParameter(f"{until} is before --since {since}.", param_hint="'--until'")
+        for name, value in (("course", course), ("body", body), ("profession", profession), ("state", state)):
+            message = value and unknown_filter_value(name, value, current_catalogue())
+            if message:
+                raise click.BadParameter(message, param_hint=f"'--{name}'")
         write_export(export, ReportFilters(since=since, until=until, course=course, body=body,
                                            profession=profession, state=state), output)
 
