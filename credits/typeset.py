@@ -6,7 +6,7 @@ NanumGothic (Korean). All three are TrueType files in credits/fonts/ (licences i
 and are embedded as subsets. A line holding right-to-left letters is reshaped (Arabic joining
 forms) and put in display order (the Unicode bidirectional algorithm) before it is drawn, so a
 reader sees it as written and a text extractor reads the letters back. The fonts are parsed
-once per process.
+once per process, each only when a character needs it (a Latin name never loads the CJK fonts).
 """
 from functools import cache
 from pathlib import Path
@@ -27,29 +27,27 @@ RIGHT_TO_LEFT = ((0x0590, 0x08FF), (0xFB1D, 0xFDFF), (0xFE70, 0xFEFF))
 
 
 @cache
-def _fonts() -> tuple[tuple[TTFont, TTFont], ...]:
-    """(regular, bold) per face, registered with ReportLab; a face without a bold uses its regular."""
-    fonts = []
-    for regular, bold in FACES:
-        pair = []
-        for name, filename in (regular, bold or regular):
-            try:
-                font = pdfmetrics.getFont(name)
-            except KeyError:
-                font = TTFont(name, str(FONT_DIR / filename))
-                pdfmetrics.registerFont(font)
-            pair.append(font)
-        fonts.append(tuple(pair))
-    return tuple(fonts)
+def _face(index: int) -> tuple[TTFont, TTFont]:
+    """(regular, bold) of FACES[index], registered with ReportLab; a face without a bold uses its regular."""
+    regular, bold = FACES[index]
+    pair = []
+    for name, filename in (regular, bold or regular):
+        try:
+            font = pdfmetrics.getFont(name)
+        except KeyError:
+            font = TTFont(name, str(FONT_DIR / filename))
+            pdfmetrics.registerFont(font)
+        pair.append(font)
+    return pair[0], pair[1]
 
 
 def _font_for(character: str, bold: bool) -> str:
     code = ord(character)
-    fonts = _fonts()
-    for pair in fonts:
+    for index in range(len(FACES)):
+        pair = _face(index)
         if code in pair[0].face.charWidths:
             return pair[1 if bold else 0].fontName
-    return fonts[0][1 if bold else 0].fontName
+    return _face(0)[1 if bold else 0].fontName
 
 
 def runs(text: str, bold: bool = False) -> list[tuple[str, str]]:
