@@ -363,3 +363,21 @@ def test_content_check_warns_when_estimated_minutes_is_off_by_more_than_a_quarte
     result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
     assert "(4051 words at 200 words a minute, 20 min)" in result.output, result.output
     assert "comes to about 30 minutes (100% off" in result.output, result.output
+
+
+def test_broken_yaml_in_a_quiz_bank_reports_only_that_error(runner, content_dir):
+    bank = content_dir / "sample-course" / "quiz" / "second-objective.yaml"
+    bank.write_text(bank.read_text(encoding="utf-8") + "\n  - id: [unclosed\n", encoding="utf-8")
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if ": warning: " not in line and line.strip()]
+    assert len(errors) == 2, result.output  # the YAML error, then the summary line
+    assert errors[0].startswith("content/sample-course/quiz/second-objective.yaml:45: invalid YAML")
+    assert "has no question bank" not in result.output
+
+
+def test_an_objective_without_a_bank_file_is_still_reported(runner, content_dir):
+    (content_dir / "sample-course" / "quiz" / "second-objective.yaml").unlink()
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 1
+    assert "objective 'second-objective' has no question bank quiz/second-objective.yaml" in result.output
