@@ -235,9 +235,13 @@ def profile():
     form = ProfileForm(obj=None if request.method == "POST" else _profile_defaults(current_user))
     status = 200
     if form.add_licence.data:
-        form.licences.append_entry()
+        if not form.licences.add_row():
+            form.licences.errors = [f"You can list at most {form.licences.max_entries} licences."]
+            status = 422
     elif form.add_board.data:
-        form.board_ids.append_entry()
+        if not form.board_ids.add_row():
+            form.board_ids.errors = [f"Each board can be listed once: all {form.board_ids.max_entries} are listed."]
+            status = 422
     elif form.validate_on_submit():
         update_profile(db.session, current_user, _profile_data(form))
         db.session.commit()

@@ -15,6 +15,7 @@ MESSAGES = {
     405: "That action is not allowed here.",
     409: "That conflicts with a change made at the same moment. Please reload the page and try again.",
     413: "What you sent is too large.",
+    415: "This address takes only what its form on the page sends.",
     429: "Too many attempts. Please wait a minute and try again.",
     500: "Something went wrong on our side. Nothing you saved was lost; please try again.",
 }
