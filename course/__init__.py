@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .core import database, errors, filters, mail, security
+from .core import database, errors, filters, input_checks, mail, security
 from .core.config import PROJECT_DIR, load_config
 from .core.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    input_checks.init_app(app)
     return app
 
 

@@ -25,6 +25,7 @@ ACCESS = {
     "pages.references_page": PUBLIC,
     "pages.module_page": SIGNED_IN,
     "accounts.register": SIGNED_OUT_ONLY,
+    "accounts.registered": PUBLIC,
     "accounts.sign_in": SIGNED_OUT_ONLY,
     "accounts.forgot_password": PUBLIC,
     "accounts.reset_password": PUBLIC,

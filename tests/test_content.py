@@ -194,7 +194,7 @@ def test_store_looks_for_changes_at_most_once_per_recheck_interval(content_dir):
 
 
 def test_production_rechecks_content_every_two_seconds_and_development_always(tmp_path):
-    assert load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "x", "BASE_URL": "https://ce.example.org"})["CONTENT_RECHECK_SECONDS"] == 2.0
+    assert load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "0123456789abcdef" * 4, "BASE_URL": "https://ce.example.org"})["CONTENT_RECHECK_SECONDS"] == 2.0
     assert load_config(tmp_path, {"APP_ENV": "development"})["CONTENT_RECHECK_SECONDS"] == 0.0
 
 

@@ -19,6 +19,7 @@ from course.content.store import current_catalogue
 from course.core.clock import now
 from course.core.extensions import db
 from course.core.filters import calendar_day
+from course.core.input_checks import accepts_files
 from course.core.pagination import paginate
 from course.core.roles import role_required
 from credits import administration
@@ -335,6 +336,7 @@ def report_batch_file(batch_id: int, name: str):
 
 
 @bp.route("/reporting/batches/<int:batch_id>/result-file", methods=["POST"])
+@accepts_files("result_file")
 def report_result_file(batch_id: int):
     batch = db.get_or_404(ReportBatch, batch_id)
     form = ResultFileForm()
