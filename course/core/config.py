@@ -1,7 +1,8 @@
 """Configuration read from the environment.
 
 `APP_ENV` picks the profile (development or production); the other settings come
-from `DATABASE_URL`, `SECRET_KEY`, `BASE_URL`, `CONTENT_DIR` and `RATELIMIT_STORAGE_URI`.
+from `DATABASE_URL`, `SECRET_KEY`, `BASE_URL`, `CONTENT_DIR`, `RATELIMIT_STORAGE_URI`,
+`BADGE_SIGNING_KEY` and `BADGE_RETIRED_KEYS`.
 """
 import os
 import secrets
@@ -93,6 +94,13 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
             raise ConfigError("BASE_URL must be set when APP_ENV=production (e.g. https://ce.example.org)")
         base_url = DEVELOPMENT_BASE_URL
     config.update(_url_settings(base_url))
+    # Open Badges signing: a Multikey secret key and the public keys it replaced (credits/badges/keys.py);
+    # development generates one into instance/ instead.
+    badge_key = overrides.get("BADGE_SIGNING_KEY") or os.environ.get("BADGE_SIGNING_KEY")
+    if production and not badge_key:
+        raise ConfigError("BADGE_SIGNING_KEY must be set when APP_ENV=production (flask credits new-badge-key makes one)")
+    config["BADGE_SIGNING_KEY"] = badge_key
+    config["BADGE_RETIRED_KEYS"] = tuple(os.environ.get("BADGE_RETIRED_KEYS", "").replace(",", " ").split())
     config.update(overrides)
     config["SQLALCHEMY_DATABASE_URI"] = _database_uri(config["SQLALCHEMY_DATABASE_URI"])
     if not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
