@@ -21,6 +21,7 @@ from course.core.validation import parse_amount
 from quizzes.attempts import completion_for
 from quizzes.models import CourseCompletion
 
+from .badges.credential import issue_for_claim
 from .certificates import certificates_of, current_certificate, draw_pdf, new_code
 from .eligibility import (
     MISSING_BIRTH_DATE, MISSING_BOARD_ID, MISSING_CONSENT, MISSING_LICENCE_NUMBER, Learner, Offer, offered_credit,
@@ -233,5 +234,6 @@ def claim_credit(
         if winner is None:
             raise
         return winner, False
+    issue_for_claim(session, certificate, user=user, course=course, provider=provider, now=now)
     certificate_issued.send(certificate, session=session)
     return certificate, True

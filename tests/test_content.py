@@ -8,7 +8,7 @@ from course.content.loader import load_catalogue
 from course.content.store import ContentStore
 from course.core.config import load_config
 from course.content.markdown import render_markdown
-from tests.factories import csrf_token, make_user, sign_in
+from tests.factories import TEST_BADGE_KEY, csrf_token, make_user, sign_in
 
 PROJECT_CONTENT = Path(__file__).resolve().parent.parent / "content"
 
@@ -194,7 +194,7 @@ def test_store_looks_for_changes_at_most_once_per_recheck_interval(content_dir):
 
 
 def test_production_rechecks_content_every_two_seconds_and_development_always(tmp_path):
-    assert load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "0123456789abcdef" * 4, "BASE_URL": "https://ce.example.org"})["CONTENT_RECHECK_SECONDS"] == 2.0
+    assert load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "0123456789abcdef" * 4, "BASE_URL": "https://ce.example.org", "BADGE_SIGNING_KEY": TEST_BADGE_KEY})["CONTENT_RECHECK_SECONDS"] == 2.0
     assert load_config(tmp_path, {"APP_ENV": "development"})["CONTENT_RECHECK_SECONDS"] == 0.0
 
 

@@ -176,6 +176,7 @@ def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
 COURSE_FIELDS = {
     "title", "summary", "audience", "audience_text", "format", "release_date", "expiry_date",
     "estimated_minutes", "pass_mark", "quiz", "objectives", "modules", "statements", "designations", "reporting",
+    "field_of_study",
 }
 
 
@@ -231,6 +232,7 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
         audience=audience,
         audience_html=render_markdown(checker.field(data, "audience_text", "text")),
         format=checker.field(data, "format", "text"),
+        field_of_study=checker.field(data, "field_of_study", "text", required=False),
         release_date=release,
         expiry_date=expiry,
         estimated_minutes=minutes,

@@ -2,7 +2,8 @@
 
 `APP_ENV` picks the profile (development or production); the other settings come
 from `DATABASE_URL`, `SECRET_KEY`, `BASE_URL`, `TRUSTED_HOSTS`, `FORWARDED_ALLOW_IPS`,
-`PROXY_COUNT`, `MAIL_URL`, `MAIL_FROM`, `CONTENT_DIR` and `RATELIMIT_STORAGE_URI`.
+`PROXY_COUNT`, `MAIL_URL`, `MAIL_FROM`, `CONTENT_DIR`, `RATELIMIT_STORAGE_URI`,
+`BADGE_SIGNING_KEY` and `BADGE_RETIRED_KEYS`.
 """
 import math
 import os
@@ -152,6 +153,13 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
     extra_hosts = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
     # Requests naming any other Host are refused (400) in production.
     config["TRUSTED_HOSTS"] = [urlsplit(config["BASE_URL"]).hostname, *extra_hosts] if production else None
+    # Open Badges signing: a Multikey secret key and the public keys it replaced (credits/badges/keys.py);
+    # development generates one into instance/ instead.
+    badge_key = overrides.get("BADGE_SIGNING_KEY") or os.environ.get("BADGE_SIGNING_KEY")
+    if production and not badge_key:
+        raise ConfigError("BADGE_SIGNING_KEY must be set when APP_ENV=production (flask credits new-badge-key makes one)")
+    config["BADGE_SIGNING_KEY"] = badge_key
+    config["BADGE_RETIRED_KEYS"] = tuple(os.environ.get("BADGE_RETIRED_KEYS", "").replace(",", " ").split())
     config.update(overrides)
     if not config["MAIL_FROM"]:
         config["MAIL_FROM"] = f"no-reply@{urlsplit(config['BASE_URL']).hostname}"
