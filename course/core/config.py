@@ -1,7 +1,8 @@
 """Configuration read from the environment.
 
 `APP_ENV` picks the profile (development or production); the other settings come
-from `DATABASE_URL`, `SECRET_KEY`, `BASE_URL`, `CONTENT_DIR` and `RATELIMIT_STORAGE_URI`.
+from `DATABASE_URL`, `SECRET_KEY`, `BASE_URL`, `CONTENT_DIR`, `RATELIMIT_STORAGE_URI` and the LTI
+key files (`LTI_PRIVATE_KEY_FILE`, `LTI_RETIRED_KEYS_DIR`).
 """
 import os
 import secrets
@@ -80,6 +81,9 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "WTF_CSRF_TIME_LIMIT": 3600 * 4,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # The LTI tool's private key (PEM) and the retired public keys still published (see lti/keys.py).
+        "LTI_PRIVATE_KEY_FILE": os.environ.get("LTI_PRIVATE_KEY_FILE", str(instance_path / "lti" / "private-key.pem")),
+        "LTI_RETIRED_KEYS_DIR": os.environ.get("LTI_RETIRED_KEYS_DIR", str(instance_path / "lti" / "retired-keys")),
     }
     secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
     if not secret:
