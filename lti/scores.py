@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from course.content.model import Course
 from course.core.clock import now as current_time
 from course.core.extensions import db
-from credits.signals import evaluation_submitted
+from credits.signals import evaluation_completed
 from quizzes.attempts import passed_objectives
 from quizzes.signals import quiz_passed
 
@@ -221,4 +221,4 @@ def send_after_response(response):
 
 def connect_signals() -> None:
     quiz_passed.connect(_on_quiz_passed)
-    evaluation_submitted.connect(_on_evaluation_submitted)
+    evaluation_completed.connect(_on_evaluation_submitted)
