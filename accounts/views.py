@@ -246,7 +246,7 @@ def profile():
         update_profile(db.session, current_user, _profile_data(form))
         db.session.commit()
         flash("Your profile is saved.", "success")
-        return redirect(url_for("accounts.profile"))
+        return redirect(_next_url() if request.args.get("next") else url_for("accounts.profile"))
     elif form.is_submitted():
         status = 422
     return render_template("accounts/profile.html", form=form), status

@@ -3,7 +3,8 @@
 `APP_ENV` picks the profile (development or production); the other settings come
 from `DATABASE_URL`, `SECRET_KEY`, `BASE_URL`, `TRUSTED_HOSTS`, `FORWARDED_ALLOW_IPS`,
 `PROXY_COUNT`, `MAIL_URL`, `MAIL_FROM`, `CONTENT_DIR`, `RATELIMIT_STORAGE_URI`,
-`BADGE_SIGNING_KEY` and `BADGE_RETIRED_KEYS`.
+`BADGE_SIGNING_KEY`, `BADGE_RETIRED_KEYS` and the LTI key files
+(`LTI_PRIVATE_KEY_FILE`, `LTI_RETIRED_KEYS_DIR`).
 """
 import math
 import os
@@ -123,6 +124,9 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "WTF_CSRF_TIME_LIMIT": 3600 * 4,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # The LTI tool's private key (PEM) and the retired public keys still published (see lti/keys.py).
+        "LTI_PRIVATE_KEY_FILE": os.environ.get("LTI_PRIVATE_KEY_FILE", str(instance_path / "lti" / "private-key.pem")),
+        "LTI_RETIRED_KEYS_DIR": os.environ.get("LTI_RETIRED_KEYS_DIR", str(instance_path / "lti" / "retired-keys")),
     }
     secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
     if not secret:
