@@ -17,6 +17,8 @@ from .models import User
 
 ACTIONS = {
     "role_change": "Role change",
+    "profile_edit": "Profile corrected by an administrator",
+    "name_change": "Name changed by the learner",
     "certificate_revoke": "Certificate revoked",
     "certificate_reissue": "Certificate reissued",
     "export": "Export",

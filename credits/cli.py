@@ -3,12 +3,14 @@ import click
 from flask.cli import AppGroup
 
 from accounts.audit import VIA_COMMAND_LINE
+from accounts.models import User
 from course.core.clock import now
 from course.core.database import take_write_lock
 from course.core.extensions import db
 
 from . import administration
 from .certificates import find_by_code
+from .corrections import profile_differences
 from .errors import CreditError
 from .models import Certificate
 
@@ -45,11 +47,14 @@ def reissue_command(code: str) -> None:
     Put -- before a code that starts with -.
     """
     take_write_lock(db.session)
+    certificate = _certificate_by_code(code)
+    unchanged = not profile_differences(certificate, db.session.get(User, certificate.user_id))
     try:
-        replacement = administration.reissue(db.session, _certificate_by_code(code), actor=None, via=VIA_COMMAND_LINE,
-                                             now=now())
+        replacement = administration.reissue(db.session, certificate, actor=None, via=VIA_COMMAND_LINE, now=now())
     except CreditError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"Reissued {code} to {replacement.learner_name} as {replacement.code}; "
                "the old code now shows as superseded.")
+    if unchanged:
+        click.echo(f"Warning: {administration.NOTHING_CHANGED}", err=True)

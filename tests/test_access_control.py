@@ -68,6 +68,8 @@ ACCESS = {
     "admin.report_record_corrected": {**ADMINS, "admin": 409},  # only a rejected record is corrected
     "admin.export_evaluations": ADMINS,
     "admin.audit": ADMINS,
+    # Learner support (staff/admin/support.py)
+    "admin.edit_learner_profile": ADMINS,
 }
 
 
