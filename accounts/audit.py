@@ -21,6 +21,8 @@ ACTIONS = {
     "name_change": "Name changed by the learner",
     "certificate_revoke": "Certificate revoked",
     "certificate_reissue": "Certificate reissued",
+    "certificate_reinstate": "Certificate reinstated",
+    "certificate_amount_correct": "Certificate amount corrected",
     "export": "Export",
     "report_batch": "Report batch made",
     "report_submit": "Report batch uploaded",

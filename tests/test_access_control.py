@@ -70,6 +70,9 @@ ACCESS = {
     "admin.audit": ADMINS,
     # Learner support (staff/admin/support.py)
     "admin.edit_learner_profile": ADMINS,
+    "admin.certificate_pdf": ADMINS,
+    "admin.reinstate_certificate": {**ADMINS, "admin": 422},  # an empty form: no reason given
+    "admin.correct_certificate_amount": {**ADMINS, "admin": 422},  # an empty form: no amount given
 }
 
 

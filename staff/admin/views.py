@@ -42,6 +42,7 @@ from .forms import (
     ResultFileForm, RevokeForm, RoleForm,
 )
 from .learners import learner_record, learner_search_query
+from .support_forms import certificate_forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -140,7 +141,8 @@ def change_user_role(user_id: int):
 
 
 def _render_certificate(certificate: Certificate, *, revoke_form: RevokeForm | None = None,
-                        error: str | None = None, status: int = 200):
+                        error: str | None = None, status: int = 200, **forms):
+    """The certificate's page; `forms` replace the learner-support forms (support_forms.certificate_forms)."""
     chain = administration.reissue_chain(certificate)
     learner = db.session.get(User, certificate.user_id)
     return render_template(
@@ -148,6 +150,7 @@ def _render_certificate(certificate: Certificate, *, revoke_form: RevokeForm | N
         differences=profile_differences(certificate, learner),
         chain=chain, audit_entries=entries_about(db.session, "certificate", [c.id for c in chain]),
         revoke_form=revoke_form or RevokeForm(formdata=None), reissue_form=ReissueForm(formdata=None), error=error,
+        **(certificate_forms() | forms),
     ), status
 
 
