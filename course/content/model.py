@@ -237,6 +237,7 @@ class Course:
     version: str
     accme_activity_id: str | None = None  # PARS's Activity ID for this course, once registered
     ce_broker_course_number: str | None = None  # CE Broker course tracking number, "20-" and digits
+    field_of_study: str | None = None  # the discipline the Open Badge names (Achievement.fieldOfStudy)
     disclosure: Disclosure = field(default_factory=Disclosure)
     accreditation_statements: tuple[str, ...] = ()  # approvals whose statements the course page shows besides its designations'
 
