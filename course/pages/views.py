@@ -5,8 +5,11 @@ from flask_login import current_user, login_required
 from course.content.store import course_or_404, current_catalogue
 from course.core.extensions import db
 from credits.claims import claim_options
+from credits.evaluation import evaluation_submitted
 from quizzes.attempts import objective_statuses
 from quizzes.reading import course_progress, modules_read, record_module_read
+
+from .next_step import next_step
 
 bp = Blueprint("pages", __name__)
 
@@ -20,15 +23,17 @@ def index():
 @bp.route("/courses/<slug>")
 def course_page(slug: str):
     course = course_or_404(slug)
-    progress = objectives = credit = None
+    progress = objectives = credit = step = None
     if current_user.is_authenticated:
         read = modules_read(db.session, current_user.id, slug)
         progress = course_progress(course, read)
         objectives = objective_statuses(db.session, current_user.id, course, read)
         credit = claim_options(db.session, current_user, course, current_catalogue().provider)
+        step = next_step(course, objectives, evaluation_submitted(db.session, current_user.id, slug),
+                         bool(credit.certificates))
     return render_template(
         "pages/course.html", course=course, provider=current_catalogue().provider, progress=progress,
-        objectives=objectives, credit=credit,
+        objectives=objectives, credit=credit, next_step=step,
     )
 
 
