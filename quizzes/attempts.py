@@ -12,6 +12,7 @@ from course.content.model import Course
 from .models import CourseCompletion, QuizAttempt, best_passed_percent
 from .reading import modules_read
 from .rules import Allowance, Grade, QuestionSnapshot, allowance, draw_questions, grade, read_answers
+from .signals import quiz_passed
 
 
 class QuizRefused(Exception):
@@ -129,6 +130,8 @@ def submit_attempt(
         raise QuizRefused(ALREADY_SUBMITTED, status=409)
     session.expire(attempt)  # the UPDATE bypassed it: read it again when next used
     completed = result.passed and record_completion_if_done(session, attempt.user_id, course, now)
+    if result.passed:
+        quiz_passed.send(attempt, session=session, course=course, completed_course=completed)
     return Submission(attempt.id, result, completed)
 
 

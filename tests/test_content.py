@@ -8,7 +8,7 @@ from course.content.loader import load_catalogue
 from course.content.store import ContentStore
 from course.core.config import load_config
 from course.content.markdown import render_markdown
-from tests.factories import csrf_token, make_user, sign_in
+from tests.factories import TEST_BADGE_KEY, csrf_token, make_user, sign_in
 
 PROJECT_CONTENT = Path(__file__).resolve().parent.parent / "content"
 
@@ -194,7 +194,7 @@ def test_store_looks_for_changes_at_most_once_per_recheck_interval(content_dir):
 
 
 def test_production_rechecks_content_every_two_seconds_and_development_always(tmp_path):
-    assert load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "x", "BASE_URL": "https://ce.example.org"})["CONTENT_RECHECK_SECONDS"] == 2.0
+    assert load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "0123456789abcdef" * 4, "BASE_URL": "https://ce.example.org", "BADGE_SIGNING_KEY": TEST_BADGE_KEY})["CONTENT_RECHECK_SECONDS"] == 2.0
     assert load_config(tmp_path, {"APP_ENV": "development"})["CONTENT_RECHECK_SECONDS"] == 0.0
 
 
@@ -363,3 +363,21 @@ def test_content_check_warns_when_estimated_minutes_is_off_by_more_than_a_quarte
     result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
     assert "(4051 words at 200 words a minute, 20 min)" in result.output, result.output
     assert "comes to about 30 minutes (100% off" in result.output, result.output
+
+
+def test_broken_yaml_in_a_quiz_bank_reports_only_that_error(runner, content_dir):
+    bank = content_dir / "sample-course" / "quiz" / "second-objective.yaml"
+    bank.write_text(bank.read_text(encoding="utf-8") + "\n  - id: [unclosed\n", encoding="utf-8")
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if ": warning: " not in line and line.strip()]
+    assert len(errors) == 2, result.output  # the YAML error, then the summary line
+    assert errors[0].startswith("content/sample-course/quiz/second-objective.yaml:45: invalid YAML")
+    assert "has no question bank" not in result.output
+
+
+def test_an_objective_without_a_bank_file_is_still_reported(runner, content_dir):
+    (content_dir / "sample-course" / "quiz" / "second-objective.yaml").unlink()
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 1
+    assert "objective 'second-objective' has no question bank quiz/second-objective.yaml" in result.output
