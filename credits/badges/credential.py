@@ -169,10 +169,12 @@ def unsigned_credential(certificate: Certificate, *, email: str, licence: str | 
     }
 
 
-def sign(document: dict, now: datetime, keys: KeyRing | None = None) -> dict:
-    keys = keys or issuer_keys()
-    return add_proof(document, keys.signing_key, verification_method=verification_method(keys.signing_public),
-                     created=timestamp(now))
+def sign(document: dict, now: datetime, *, proof_set: bool = True) -> dict:
+    """`document` signed with the issuer's current key; OB 3.0's JSON Schema wants `proof` as an array."""
+    keys = issuer_keys()
+    signed = add_proof(document, keys.signing_key, verification_method=verification_method(keys.signing_public),
+                       created=timestamp(now))
+    return {**signed, "proof": [signed["proof"]]} if proof_set else signed
 
 
 def issue_credential(session: Session, certificate: Certificate, *, email: str, licence: str | None,
@@ -182,7 +184,7 @@ def issue_credential(session: Session, certificate: Certificate, *, email: str, 
                                    salt=secrets.token_hex(16))
     signed = sign(document, now)
     record = CertificateCredential(certificate_id=certificate.id, credential=json.dumps(signed, ensure_ascii=False),
-                                   verification_method=signed["proof"]["verificationMethod"], created_at=now)
+                                   verification_method=signed["proof"][0]["verificationMethod"], created_at=now)
     session.add(record)
     session.flush()
     return record
@@ -262,7 +264,7 @@ def status_list_credential(session: Session, number: int, now: datetime) -> dict
         "validFrom": timestamp(now),
         "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": "revocation",
                               "encodedList": encoded_list(revoked_indexes(session, number))},
-    }, now)
+    }, now, proof_set=False)
 
 
 # --- Verifying --------------------------------------------------------------------------
@@ -318,6 +320,8 @@ def verify_credential(session: Session, data: bytes | str | dict, now: datetime)
         return _refused("foreign", f"This credential was not issued here (its issuer is {issuer or 'not named'}); "
                                    "only credentials issued by this site can be verified on this page.", document)
     proof = document.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:
+        proof = proof[0]
     method = proof.get("verificationMethod") if isinstance(proof, dict) else None
     keys = issuer_keys().public_keys()
     public = keys.get(method.removeprefix(issuer_id() + "#")) if isinstance(method, str) and \

@@ -120,6 +120,8 @@ def add_proof(document: dict, key: Ed25519PrivateKey, *, verification_method: st
 def check_proof(document: dict, public_key: Ed25519PublicKey, loader=None) -> None:
     """Raise ProofError unless `document` carries a valid eddsa-rdfc-2022 proof by `public_key`."""
     proof = document.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:  # OB 3.0's schema writes the proof as a set of one
+        proof = proof[0]
     if not isinstance(proof, dict):
         raise ProofError("it has no proof (a single Data Integrity proof is expected)")
     if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") != CRYPTOSUITE:
