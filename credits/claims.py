@@ -7,7 +7,7 @@ read it. Functions flush; the caller commits.
 """
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from accounts.models import User
 from course.content.model import Course, Provider
 from course.core.filters import calendar_day, format_amount
 from course.core.reference import BOARDS
+from course.core.validation import parse_amount
 from quizzes.attempts import completion_for
 from quizzes.models import CourseCompletion
 
@@ -142,11 +143,8 @@ def claimed_amount(offer: Offer, request: ClaimRequest) -> Decimal:
     text = (request.amount or "").strip()
     if not text:
         raise ClaimRefused("Enter the amount of credit you claim.", field="amount")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
+    amount = parse_amount(text)
+    if amount is None:
         raise ClaimRefused("Enter the amount as a number, such as 0.75.", field="amount")
     if amount <= 0:
         raise ClaimRefused("The amount must be more than zero.", field="amount")

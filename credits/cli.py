@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 
 from accounts.audit import VIA_COMMAND_LINE
 from course.core.clock import now
-from course.core.database import take_write_lock
+from course.core.database import writes
 from course.core.extensions import db
 
 from course.content.store import current_catalogue
@@ -41,9 +41,9 @@ def _certificate_by_code(code: str) -> Certificate:
 @credits_cli.command("revoke")
 @click.argument("code")
 @click.option("--reason", required=True, help="Why the certificate is revoked (kept with it, not shown publicly).")
+@writes
 def revoke_command(code: str, reason: str) -> None:
     """Revoke the certificate with verification code CODE (put -- before a code that starts with -)."""
-    take_write_lock(db.session)
     try:
         administration.revoke(db.session, _certificate_by_code(code), reason=reason, actor=None, via=VIA_COMMAND_LINE,
                               now=now())
@@ -55,12 +55,12 @@ def revoke_command(code: str, reason: str) -> None:
 
 @credits_cli.command("reissue")
 @click.argument("code")
+@writes
 def reissue_command(code: str) -> None:
     """Reissue the certificate with code CODE under the learner's current profile name (a name correction).
 
     Put -- before a code that starts with -.
     """
-    take_write_lock(db.session)
     try:
         replacement = administration.reissue(db.session, _certificate_by_code(code), actor=None, via=VIA_COMMAND_LINE,
                                              now=now())
