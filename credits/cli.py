@@ -14,11 +14,10 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from accounts.audit import VIA_COMMAND_LINE
+from course.content.store import current_catalogue
 from course.core.clock import now
 from course.core.database import writes
 from course.core.extensions import db
-
-from course.content.store import current_catalogue
 
 from . import administration
 from .badges.credential import check_badge_file, ensure_credential
@@ -73,9 +72,9 @@ def reissue_command(code: str) -> None:
 
 @credits_cli.command("badge")
 @click.argument("code")
+@writes
 def badge_command(code: str) -> None:
     """Print the Open Badges 3.0 credential of the certificate with verification code CODE."""
-    take_write_lock(db.session)
     certificate = _certificate_by_code(code)
     catalogue = current_catalogue()
     record = ensure_credential(db.session, certificate, course=catalogue.courses.get(certificate.course_slug),

@@ -376,7 +376,8 @@ def test_configured_keys_are_used_and_a_bad_one_is_refused(tmp_path):
 def test_production_refuses_to_start_without_a_badge_signing_key(tmp_path, monkeypatch):
     monkeypatch.delenv("BADGE_SIGNING_KEY", raising=False)
     monkeypatch.setenv("BADGE_RETIRED_KEYS", "z6MkA, z6MkB")
-    settings = {"APP_ENV": "production", "SECRET_KEY": "s", "BASE_URL": "https://ce.example.org"}
+    settings = {"APP_ENV": "production", "SECRET_KEY": "5f0c9e2a7b41d8e3a96c2f07b5e18d4c3a2b9f60e7d15c48a3f92b06d7e4c1a8",
+                "BASE_URL": "https://ce.example.org"}
     with pytest.raises(ConfigError, match="BADGE_SIGNING_KEY must be set"):
         load_config(tmp_path, settings)
     config = load_config(tmp_path, {**settings, "BADGE_SIGNING_KEY": TEST_BADGE_KEY})
