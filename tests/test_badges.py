@@ -250,7 +250,7 @@ def expired_copy(credential: dict) -> dict:
 
 
 @pytest.mark.parametrize(("make", "status", "message"), [
-    (lambda c: json.dumps(tampered_name(c)), 422, "Not verified. Not verified: bad signature"),
+    (lambda c: json.dumps(tampered_name(c)), 422, "Not verified. Bad signature"),
     (lambda c: json.dumps(unknown_key_copy(c)), 422, "Not verified. Unknown key: the credential names a signing key"),
     (lambda c: json.dumps(expired_copy(c)), 422, "Not verified. Expired: the credential was valid until 2020-01-01"),
     (lambda c: (FIXTURES / "ob-v3p0" / "signed-credential.json").read_text(), 422,
@@ -421,7 +421,7 @@ def test_issuing_and_verifying_attempt_no_network_access(client, learner, no_net
     credential["@context"].append("https://example.org/extra.json")
     result = verify_credential(db.session, credential, now())
     assert (result.reason, result.message) == (
-        "malformed", "Not verified: the credential uses a JSON-LD context that is not bundled here "
+        "malformed", "The credential uses a JSON-LD context that is not bundled here "
                      "(https://example.org/extra.json).")
     assert no_network == []
 
@@ -449,7 +449,7 @@ def test_cli_verifies_a_file_and_exits_non_zero_with_the_reason(runner, client, 
     bad = tmp_path / "tampered.json"
     bad.write_text(json.dumps(tampered_name(json.loads(good.read_text()))), encoding="utf-8")
     result = runner.invoke(args=["credits", "verify-badge", str(bad)])
-    assert result.exit_code == 1 and "bad_signature: Not verified: bad signature" in result.output
+    assert result.exit_code == 1 and "bad_signature: Bad signature" in result.output
     broken = tmp_path / "broken.json"
     broken.write_text("{", encoding="utf-8")
     result = runner.invoke(args=["credits", "verify-badge", str(broken)])

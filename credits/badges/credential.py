@@ -333,12 +333,12 @@ def verify_credential(session: Session, data: bytes | str | dict, now: datetime)
         check_proof(document, public)
     except ProofError as error:
         reason = "bad_signature" if error.reason.startswith("bad signature") else "malformed"
-        return _refused(reason, f"Not verified: {error.reason}.", document)
+        return _refused(reason, f"{error.reason[:1].upper()}{error.reason[1:]}.", document)
     except NetworkFetchRefused as error:
-        return _refused("malformed", f"Not verified: the credential uses a JSON-LD context that is not bundled "
+        return _refused("malformed", f"The credential uses a JSON-LD context that is not bundled "
                                      f"here ({error.url}).", document)
     except (JsonLdError, TypeError, ValueError, KeyError) as error:
-        return _refused("malformed", f"Not verified: the credential is not valid JSON-LD ({type(error).__name__}).",
+        return _refused("malformed", f"The credential is not valid JSON-LD ({type(error).__name__}).",
                         document)
     certificate = _certificate_of(session, document)
     valid_until = document.get("validUntil")
