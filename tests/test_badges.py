@@ -266,6 +266,18 @@ def test_a_credential_that_fails_is_refused_with_its_reason(client, certificate,
     assert message in result_text(response)
 
 
+def test_data_the_signature_does_not_cover_is_refused(client, certificate):
+    credential = download(client, certificate)
+    credential["continuingEducationHours"] = 40  # no context defines it: expansion would drop it unsigned
+    credential["credentialSubject"]["achievement"]["accreditedBy"] = "A board of our own"
+    integrity.check_proof(credential, integrity.private_key_from_multikey(TEST_BADGE_KEY).public_key())
+    response = post_credential(client, text=json.dumps(credential))
+    assert response.status_code == 422
+    assert result_text(response) == (
+        "Not verified. Altered: the signature checks out, but the file carries data the signature does not cover "
+        "(continuingEducationHours, credentialSubject.achievement.accreditedBy); it is not the credential as issued.")
+
+
 def test_a_png_without_a_credential_or_a_broken_file_is_refused(client, certificate):
     plain = io.BytesIO()
     Image.new("RGB", (4, 4)).save(plain, format="PNG")

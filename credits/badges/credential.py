@@ -275,7 +275,8 @@ class Verification:
     """The outcome of checking a credential: `reason` is a short key, `message` what to tell a person."""
 
     verified: bool
-    reason: str  # verified | malformed | not_a_credential | foreign | unknown_key | bad_signature | revoked | expired
+    # verified | malformed | not_a_credential | foreign | unknown_key | bad_signature | altered | revoked | expired
+    reason: str
     message: str
     credential: dict | None = None
     certificate: Certificate | None = None
@@ -347,6 +348,12 @@ def verify_credential(session: Session, data: bytes | str | dict, now: datetime)
     valid_from = document.get("validFrom")
     if isinstance(valid_from, str) and valid_from > timestamp(now):
         return _refused("expired", f"Not yet valid: the credential is valid from {valid_from}.", document, certificate)
+    issued = session.get(CertificateCredential, certificate.id) if certificate else None
+    if issued is not None and json.loads(issued.credential) != document:
+        added = sorted(_differences(json.loads(issued.credential), document))
+        return _refused("altered", "Altered: the signature checks out, but the file carries data the signature does "
+                                   f"not cover ({', '.join(added) or 'changed values'}); it is not the credential as "
+                                   "issued.", document, certificate)
     if certificate is None or certificate.status != "valid":
         status = certificate.status if certificate else "withdrawn"
         return _refused("revoked", f"Revoked: the signature is genuine, but the issuer has marked this credential "
@@ -365,6 +372,15 @@ def check_badge_file(session: Session, data: bytes, now: datetime) -> Verificati
     if not data.strip():
         return _refused("malformed", "Paste a credential or choose a file to verify.")
     return verify_credential(session, data, now)
+
+
+def _differences(issued, given, path: str = "") -> set[str]:
+    """The paths where `given` differs from the credential as issued (which a proof may not notice:
+    JSON-LD expansion drops terms no context defines, so they are outside what was signed)."""
+    if isinstance(issued, dict) and isinstance(given, dict):
+        return {difference for key in issued.keys() | given.keys()
+                for difference in _differences(issued.get(key), given.get(key), f"{path}.{key}" if path else key)}
+    return set() if issued == given else {path or "the document"}
 
 
 def _certificate_of(session: Session, document: dict) -> Certificate | None:
