@@ -125,7 +125,7 @@ def test_download_is_a_signed_open_badge_credential_with_the_certificates_facts(
         "type": ["Alignment"], "targetName": "Alabama Board of Nursing",
         "targetDescription": "Approved as a provider of nursing education by the Alabama Board of Nursing.",
         "targetFramework": "contact hours (Alabama)", "targetCode": "ABNP0000", "targetType": "ext:CEApproval",
-        "targetUrl": "http://localhost/courses/sample-course#accreditation",
+        "targetUrl": "http://localhost/courses/sample-course#accreditation-heading",
     }]
     assert credential["evidence"][0]["id"] == verify
     assert credential["credentialStatus"] == {

@@ -109,7 +109,7 @@ def achievement_for(certificate: Certificate, course: Course | None) -> dict:
             "targetFramework": certificate.unit,
             "targetCode": certificate.approval_number or certificate.approval_id,
             "targetType": ALIGNMENT_TYPE,
-            "targetUrl": f"{course_url}#accreditation",
+            "targetUrl": f"{course_url}#accreditation-heading",  # the course page's accreditation section
         }],
     }
     if course is not None and course.field_of_study:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from .jsonld import canonize
 
@@ -67,8 +67,6 @@ def public_key_from_multikey(value: str) -> Ed25519PublicKey:
 
 
 def secret_multikey(key: Ed25519PrivateKey) -> str:
-    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
-
     seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     return "z" + base58_encode(ED25519_SECRET_PREFIX + seed)
 
