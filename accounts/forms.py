@@ -1,5 +1,6 @@
 """Account and profile forms."""
 import re
+from types import SimpleNamespace
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -12,7 +13,9 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from course.core.reference import BOARDS, PROFESSIONS, US_STATES
 from course.core.validation import one_line_name
 
+from .models import User
 from .passwords import password_problem
+from .users import ProfileData
 
 MAX_LICENCES = 20
 LICENCE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .\-/]{0,39}$")
@@ -206,3 +209,34 @@ class ProfileForm(FlaskForm):
         boards = [entry.board.data for entry in field.entries if entry.board.data]
         if len(boards) != len(set(boards)):
             raise ValidationError("Each board can be listed once.")
+
+
+def profile_defaults(user: User) -> SimpleNamespace:
+    """The profile as it is now, for WTForms' `obj=`, with one blank row to add to each list."""
+    return SimpleNamespace(
+        name=user.name,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        profession=user.profession or "",
+        licences=[SimpleNamespace(state=lic.state, number=lic.number) for lic in user.licences]
+        + [SimpleNamespace(state="", number="")],
+        board_ids=[SimpleNamespace(board=b.board, number=b.number) for b in user.board_ids]
+        + [SimpleNamespace(board="", number="")],
+        birth_month=user.birth_month,
+        birth_day=user.birth_day,
+        nabp_eprofile_id=user.nabp_eprofile_id,
+    )
+
+
+def profile_data(form: ProfileForm) -> ProfileData:
+    return ProfileData(
+        name=form.name.data,
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        profession=form.profession.data,
+        licences=[(e.state.data, e.number.data) for e in form.licences.entries if e.state.data],
+        board_ids=[(e.board.data, e.number.data) for e in form.board_ids.entries if e.board.data],
+        birth_month=form.birth_month.data,
+        birth_day=form.birth_day.data,
+        nabp_eprofile_id=(form.nabp_eprofile_id.data or "").strip() or None,
+    )

@@ -1,6 +1,4 @@
 """Register, sign in, sign out, passwords and the profile page."""
-from types import SimpleNamespace
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
@@ -8,12 +6,15 @@ from course.core.extensions import db, limiter
 from course.core.mail import send_mail
 
 from . import throttle
-from .forms import ChangePasswordForm, ForgotPasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, SignInForm
-from .models import User
+from .forms import (
+    ChangePasswordForm, ForgotPasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, SignInForm, profile_data,
+    profile_defaults,
+)
+from .profiles import update_own_profile
 from .sessions import enforce_session_timeouts, start_session
 from .users import (
-    EmailTaken, ProfileData, ResetTokenUsed, WrongPassword, authenticate, change_password, end_all_sessions,
-    find_user_by_email, is_safe_redirect, make_reset_token, register_user, reset_password_once, update_profile,
+    EmailTaken, ResetTokenUsed, WrongPassword, authenticate, change_password, end_all_sessions,
+    find_user_by_email, is_safe_redirect, make_reset_token, register_user, reset_password_once,
     user_for_reset_token,
 )
 
@@ -232,7 +233,7 @@ def reset_password(token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileForm(obj=None if request.method == "POST" else _profile_defaults(current_user))
+    form = ProfileForm(obj=None if request.method == "POST" else profile_defaults(current_user))
     status = 200
     if form.add_licence.data:
         if not form.licences.add_row():
@@ -243,41 +244,10 @@ def profile():
             form.board_ids.errors = [f"Each board can be listed once: all {form.board_ids.max_entries} are listed."]
             status = 422
     elif form.validate_on_submit():
-        update_profile(db.session, current_user, _profile_data(form))
+        update_own_profile(db.session, current_user, profile_data(form))
         db.session.commit()
         flash("Your profile is saved.", "success")
         return redirect(_next_url() if request.args.get("next") else url_for("accounts.profile"))
     elif form.is_submitted():
         status = 422
     return render_template("accounts/profile.html", form=form), status
-
-
-def _profile_defaults(user: User) -> SimpleNamespace:
-    """The profile as it is now, for WTForms' `obj=`, with one blank row to add to each list."""
-    return SimpleNamespace(
-        name=user.name,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        profession=user.profession or "",
-        licences=[SimpleNamespace(state=lic.state, number=lic.number) for lic in user.licences]
-        + [SimpleNamespace(state="", number="")],
-        board_ids=[SimpleNamespace(board=b.board, number=b.number) for b in user.board_ids]
-        + [SimpleNamespace(board="", number="")],
-        birth_month=user.birth_month,
-        birth_day=user.birth_day,
-        nabp_eprofile_id=user.nabp_eprofile_id,
-    )
-
-
-def _profile_data(form: ProfileForm) -> ProfileData:
-    return ProfileData(
-        name=form.name.data,
-        first_name=form.first_name.data,
-        last_name=form.last_name.data,
-        profession=form.profession.data,
-        licences=[(e.state.data, e.number.data) for e in form.licences.entries if e.state.data],
-        board_ids=[(e.board.data, e.number.data) for e in form.board_ids.entries if e.board.data],
-        birth_month=form.birth_month.data,
-        birth_day=form.birth_day.data,
-        nabp_eprofile_id=(form.nabp_eprofile_id.data or "").strip() or None,
-    )

@@ -61,7 +61,7 @@ def register_blueprints(app: Flask) -> None:
     from course.pages.views import bp as pages
     from credits.views import bp as credits
     from quizzes.views import bp as quizzes
-    from staff.admin.views import bp as admin
+    from staff.admin.support import bp as admin  # the admin blueprint, with the learner-support routes attached
     from staff.instructor.views import bp as instructor
     from lti.views import bp as lti
 

@@ -76,8 +76,12 @@ def _refuse_unless_valid(certificate: Certificate, action: str) -> None:
         raise CertificateNotValid(f"Only a valid certificate can be {action}; this one is {certificate.status}.")
 
 
-def reissue_certificate(session: Session, certificate: Certificate, *, learner_name: str, now: datetime) -> Certificate:
-    """Replace a valid certificate with one under `learner_name` and a new code; the old one is kept, superseded."""
+def reissue_certificate(session: Session, certificate: Certificate, *, learner_name: str, now: datetime,
+                        changes: dict | None = None) -> Certificate:
+    """Replace a valid certificate with one under `learner_name` and a new code; the old one is kept, superseded.
+
+    `changes` sets other columns of the replacement (a corrected amount, the MOC details the profile holds now).
+    """
     _refuse_unless_valid(certificate, "reissued")
     name = learner_name.strip()
     if not name:
@@ -88,7 +92,7 @@ def reissue_certificate(session: Session, certificate: Certificate, *, learner_n
     copied = {
         column.key: getattr(certificate, column.key)
         for column in Certificate.__mapper__.column_attrs if column.key not in NEW_ON_REISSUE
-    }
+    } | (changes or {})
     replacement = Certificate(**copied, learner_name=name, code=new_code(), status="valid", issued_at=now,
                               supersedes=certificate)
     draw_pdf(replacement)

@@ -1,4 +1,5 @@
-"""`flask credits revoke CODE --reason ...` and `flask credits reissue CODE`: single certificates, audited.
+"""`flask credits revoke CODE --reason ...`, `reissue CODE`, `reinstate CODE --reason ...` and
+`correct-amount CODE AMOUNT --reason ...`: single certificates, audited.
 
 Open Badges: `flask credits badge CODE` prints a certificate's credential, `flask credits verify-badge
 FILE` checks one (exit 1 with the reason when it fails), `flask credits new-badge-key` prints a key
@@ -14,20 +15,22 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from accounts.audit import VIA_COMMAND_LINE
+from accounts.models import User
 from course.content.store import current_catalogue
 from course.core.clock import now
 from course.core.database import writes
 from course.core.extensions import db
 
-from . import administration
+from . import administration, corrections
 from .badges.credential import check_badge_file, ensure_credential
 from .badges.integrity import public_multikey, secret_multikey
 from .badges.keys import rotate_dev_key
 from .certificates import find_by_code
+from .corrections import profile_differences
 from .errors import CreditError
 from .models import Certificate
 
-credits_cli = AppGroup("credits", help="Revoke or reissue a certificate; print or verify its Open Badge.")
+credits_cli = AppGroup("credits", help="Revoke, reissue, reinstate or correct a certificate; print or verify its Open Badge.")
 
 
 def _certificate_by_code(code: str) -> Certificate:
@@ -60,13 +63,51 @@ def reissue_command(code: str) -> None:
 
     Put -- before a code that starts with -.
     """
+    certificate = _certificate_by_code(code)
+    unchanged = not profile_differences(certificate, db.session.get(User, certificate.user_id))
     try:
-        replacement = administration.reissue(db.session, _certificate_by_code(code), actor=None, via=VIA_COMMAND_LINE,
-                                             now=now())
+        replacement = administration.reissue(db.session, certificate, actor=None, via=VIA_COMMAND_LINE, now=now())
     except CreditError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"Reissued {code} to {replacement.learner_name} as {replacement.code}; "
+               "the old code now shows as superseded.")
+    if unchanged:
+        click.echo(f"Warning: {administration.NOTHING_CHANGED}", err=True)
+
+
+@credits_cli.command("reinstate")
+@click.argument("code")
+@click.option("--reason", required=True, help="Why the revocation is undone (kept in the audit trail).")
+@writes
+def reinstate_command(code: str, reason: str) -> None:
+    """Make the revoked certificate with code CODE valid again under the same code."""
+    try:
+        corrections.reinstate(db.session, _certificate_by_code(code), reason=reason, actor=None, via=VIA_COMMAND_LINE,
+                              now=now())
+    except CreditError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Reinstated {code}.")
+
+
+@credits_cli.command("correct-amount")
+@click.argument("code")
+@click.argument("amount")
+@click.option("--reason", required=True, help="Why the amount is corrected (kept in the audit trail).")
+@writes
+def correct_amount_command(code: str, amount: str, reason: str) -> None:
+    """Reissue the certificate with code CODE for AMOUNT, within the course's designation."""
+    try:
+        replacement = corrections.correct_amount(
+            db.session, _certificate_by_code(code), amount=amount, reason=reason, catalogue=current_catalogue(),
+            actor=None, via=VIA_COMMAND_LINE, now=now())
+    except CreditError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Reissued {code} for {amount} {replacement.unit} as {replacement.code}; "
                "the old code now shows as superseded.")
 
 

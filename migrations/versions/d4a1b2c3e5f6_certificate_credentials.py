@@ -1,7 +1,7 @@
 """certificate credentials
 
 Revision ID: d4a1b2c3e5f6
-Revises: e5b2c4d6f8a1, f6a1d3c5e7b9
+Revises: f6a1d3c5e7b9
 Create Date: 2026-12-02 15:47:33.758616
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd4a1b2c3e5f6'
-down_revision = ('e5b2c4d6f8a1', 'f6a1d3c5e7b9')  # also joins main's two heads
+down_revision = 'f6a1d3c5e7b9'
 branch_labels = None
 depends_on = None
 
