@@ -490,3 +490,33 @@ def test_issued_time_is_written_in_utc():
 
     assert timestamp(datetime(2025, 8, 1, 14, 30, 5, tzinfo=UTC)) == "2025-08-01T14:30:05Z"
     assert timestamp(datetime(2025, 8, 1, 14, 30, 5)) == "2025-08-01T14:30:05Z"
+
+
+def test_reinstating_a_revoked_certificate_clears_its_status_bit(client, certificate):
+    from credits import corrections
+
+    credential = download(client, certificate)
+    administration.revoke(db.session, certificate, reason="Claimed in error", actor=None, via="test", now=now())
+    db.session.commit()
+    assert verify_credential(db.session, credential, now()).reason == "revoked"
+    corrections.reinstate(db.session, certificate, reason="Revoked by mistake", actor=None, via="test", now=now())
+    db.session.commit()
+    assert status_bit(client, certificate) is False
+    assert verify_credential(db.session, credential, now()).verified
+
+
+def test_a_corrected_amount_is_a_new_credential_with_the_new_credit(client):
+    from course.content.store import current_catalogue
+    from credits import corrections
+
+    physician = make_user(email="doc@example.org", name="Dr Pat Example")
+    certificate = make_certificate(physician, approval_id="ama-pra", amount="0.5")
+    sign_in(client, "doc@example.org")
+    old = download(client, certificate)
+    replacement = corrections.correct_amount(db.session, certificate, amount="0.75", reason="Typo", actor=None,
+                                             catalogue=current_catalogue(), via="test", now=now())
+    db.session.commit()
+    new = download(client, replacement)
+    assert (old["credentialSubject"]["creditsEarned"], new["credentialSubject"]["creditsEarned"]) == (0.5, 0.75)
+    assert verify_credential(db.session, new, now()).verified
+    assert verify_credential(db.session, old, now()).reason == "revoked"
