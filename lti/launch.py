@@ -182,8 +182,6 @@ MESSAGES = {
     "Missing state param": f"The launch came without its state. {AGAIN}",
     "State not found": f"The launch does not match a sign-in started in this browser. {AGAIN}",
     "Invalid Nonce.": f"The launch's nonce does not match the sign-in started in this browser. {AGAIN}",
-    "Registration not found.": "This learning system (issuer and client id) is not registered with this site. "
-                               "Ask an administrator to register it.",
     "Client id not registered for this issuer": "The launch is addressed to a client id not registered for its "
                                                 "learning system (aud).",
 }
@@ -203,6 +201,11 @@ def validate_launch(request, session: Session, config, now: datetime, http: requ
         raise
     except LtiException as error:
         text = str(error)
+        body = message_launch._jwt.get("body") or {}
+        if text == "Registration not found.":
+            raise LaunchRefused(f"This learning system (issuer {body.get('iss')!r}, client id "
+                                f"{message_launch.get_client_id()!r}) is not registered with this site. "
+                                "Ask an administrator to register it.") from error
         if text.startswith("The deployment ID"):
             raise LaunchRefused(f"{text} Ask an administrator to add this deployment to the registration.") from error
         raise LaunchRefused(MESSAGES.get(text, f"The launch could not be accepted: {text}")) from error
