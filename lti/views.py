@@ -1,7 +1,7 @@
 """LTI pages: OIDC login (/lti/login), launch (/lti/launch), the tool's JWKS (/lti/jwks), deep linking."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from pylti1p3.contrib.flask import FlaskRequest
