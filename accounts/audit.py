@@ -17,8 +17,12 @@ from .models import User
 
 ACTIONS = {
     "role_change": "Role change",
+    "profile_edit": "Profile corrected by an administrator",
+    "name_change": "Name changed by the learner",
     "certificate_revoke": "Certificate revoked",
     "certificate_reissue": "Certificate reissued",
+    "certificate_reinstate": "Certificate reinstated",
+    "certificate_amount_correct": "Certificate amount corrected",
     "export": "Export",
     "report_batch": "Report batch made",
     "report_submit": "Report batch uploaded",

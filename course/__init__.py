@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .core import database, errors, filters, mail, security
+from .core import database, errors, filters, input_checks, mail, security
 from .core.config import PROJECT_DIR, load_config
 from .core.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    input_checks.init_app(app)
     return app
 
 
@@ -60,7 +61,7 @@ def register_blueprints(app: Flask) -> None:
     from course.pages.views import bp as pages
     from credits.views import bp as credits
     from quizzes.views import bp as quizzes
-    from staff.admin.views import bp as admin
+    from staff.admin.support import bp as admin  # the admin blueprint, with the learner-support routes attached
     from staff.instructor.views import bp as instructor
     from lti.views import bp as lti
 

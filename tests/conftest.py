@@ -145,6 +145,24 @@ def client(app):
     return app.test_client()
 
 
+class RecordingSender:
+    """Keeps each message the app sends, in order."""
+
+    def __init__(self):
+        self.messages = []
+
+    def send(self, message):
+        self.messages.append(message)
+
+
+@pytest.fixture
+def outbox(app):
+    """The messages the app sends during the test."""
+    sender = RecordingSender()
+    app.extensions["mail_sender"] = sender
+    return sender.messages
+
+
 class FreshTransactionCliRunner(FlaskCliRunner):
     """Runs each command after ending the test's own transaction, as a command starts in a new process.
 

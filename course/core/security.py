@@ -1,4 +1,4 @@
-"""Security headers on every response.
+"""Security headers on every response, and which proxy's forwarded headers are believed.
 
 Pages are never framed (`frame-ancestors 'none'`) unless a request sets `g.frame_ancestors` to
 the origins that may frame it (the LTI package does, for a learning system's platform), and
@@ -6,6 +6,7 @@ forms post only to this site unless a request adds origins in `g.form_action`.
 """
 from flask import Flask, g, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def content_security_policy(frame_ancestors: tuple[str, ...] = (), form_action: tuple[str, ...] = ()) -> str:
@@ -44,5 +45,31 @@ def add_security_headers(response):
     return response
 
 
+FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+                     "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX")
+
+
+class TrustedProxyFix:
+    """X-Forwarded-* headers are believed only from the proxy's own addresses (FORWARDED_ALLOW_IPS).
+
+    From there, ProxyFix makes the client's address the request's remote address (which the
+    rate limits count); from anywhere else the headers are dropped, so a client cannot name
+    itself someone else.
+    """
+
+    def __init__(self, wsgi_app, trusted: list[str], proxies: int):
+        self.trusted = frozenset(trusted)
+        self.direct = wsgi_app
+        self.behind_proxy = ProxyFix(wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0)
+
+    def __call__(self, environ, start_response):
+        if environ.get("REMOTE_ADDR") in self.trusted:
+            return self.behind_proxy(environ, start_response)
+        for header in FORWARDED_HEADERS:
+            environ.pop(header, None)
+        return self.direct(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config["FORWARDED_ALLOW_IPS"], app.config["PROXY_COUNT"])

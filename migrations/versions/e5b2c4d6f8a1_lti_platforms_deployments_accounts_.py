@@ -1,7 +1,7 @@
 """lti platforms deployments accounts nonces grade targets score outbox login states
 
 Revision ID: e5b2c4d6f8a1
-Revises: g7c3e5a8b2d1
+Revises: d4a1b2c3e5f6
 Create Date: 2026-12-02 15:48:37.650375
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5b2c4d6f8a1'
-down_revision = 'g7c3e5a8b2d1'
+down_revision = 'd4a1b2c3e5f6'
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,7 @@ from accounts.models import User
 from course.content.model import Catalogue
 from course.core.reference import PROFESSIONS, US_STATES
 from course.core.roles import ROLES
+from course.core.validation import in_date_range
 from lti.platforms import PlatformData
 from reports.exports import ReportFilters
 
@@ -24,8 +25,8 @@ class QueryForm(FlaskForm):
 
 
 class DateRangeMixin:
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To (inclusive)", validators=[Optional()])
+    since = DateField("From", validators=[Optional(), in_date_range])
+    until = DateField("To (inclusive)", validators=[Optional(), in_date_range])
 
     def validate_until(self, field):
         if field.data and self.since.data and field.data < self.since.data:
@@ -98,7 +99,7 @@ class ReissueForm(FlaskForm):
 
 
 class MakeBatchForm(FlaskForm):
-    until = DateField("Completions up to (inclusive, optional)", validators=[Optional()])
+    until = DateField("Completions up to (inclusive, optional)", validators=[Optional(), in_date_range])
     submit = SubmitField("Make the batch")
 
 
