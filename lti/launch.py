@@ -121,8 +121,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         body = self._jwt.get("body", {})
         aud = body.get("aud")
         if isinstance(aud, list):
-            return body["azp"] if body.get("azp") in aud else (aud[0] if aud else "")
-        return aud
+            aud = body["azp"] if body.get("azp") in aud else (aud[0] if aud else "")
+        return aud if isinstance(aud, str) else ""
 
     def get_public_key(self):
         header = self._jwt.get("header", {})
@@ -197,8 +197,8 @@ def validate_launch(request, session: Session, config, now: datetime, http: requ
         raise CookiesBlocked(state)
     try:
         message_launch.validate()
-    except LaunchRefused:
-        raise
+    except (TypeError, AttributeError, KeyError, ValueError) as error:  # claims of the wrong JSON types
+        raise LaunchRefused(f"The launch's id_token is malformed. {AGAIN}") from error
     except LtiException as error:
         text = str(error)
         body = message_launch._jwt.get("body") or {}
@@ -210,6 +210,8 @@ def validate_launch(request, session: Session, config, now: datetime, http: requ
             raise LaunchRefused(f"{text} Ask an administrator to add this deployment to the registration.") from error
         raise LaunchRefused(MESSAGES.get(text, f"The launch could not be accepted: {text}")) from error
     claims = dict(message_launch.get_launch_data())
+    if not isinstance(claims["nonce"], str) or len(claims["nonce"]) > 255:
+        raise LaunchRefused(f"The launch's nonce is not a string of at most 255 characters. {AGAIN}")
     spend_nonce(session, claims["iss"], claims["nonce"], datetime.fromtimestamp(int(claims["exp"]), UTC), now)
     return Launch(tool_conf.platform, claims)
 
@@ -222,7 +224,7 @@ def spend_nonce(session: Session, issuer: str, nonce: str, expires_at: datetime,
     session.execute(delete(LtiUsedNonce).where(LtiUsedNonce.expires_at < now - timedelta(seconds=CLOCK_SKEW)))
     try:
         with session.begin_nested():
-            session.add(LtiUsedNonce(issuer=issuer, nonce=nonce[:255],
+            session.add(LtiUsedNonce(issuer=issuer, nonce=nonce,
                                      expires_at=expires_at + timedelta(seconds=CLOCK_SKEW)))
             session.flush()
     except IntegrityError as error:

@@ -365,3 +365,12 @@ def test_a_login_for_a_link_on_another_site_or_an_unregistered_platform_is_refus
         "iss": "https://unknown.example.org", "login_hint": "h", "client_id": "x",
         "target_link_uri": "http://localhost/courses/sample-course"})
     assert response.status_code == 400 and "is not registered" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("change", [{"aud": 5}, {"aud": {"client": 1}}, {"nonce": "n" * 300}, {"sub": ["x"]}])
+def test_claims_of_the_wrong_type_are_refused_not_an_error(client, platform, mock, change):
+    platform.serve(mock)
+    state, nonce = platform.login(client)
+    body = {**platform.claims(nonce), **change}
+    response = platform.launch(client, state, platform.sign(body))
+    assert response.status_code == 400
