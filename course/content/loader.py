@@ -14,6 +14,7 @@ from types import MappingProxyType
 from course.core.reference import BOARDS, PROFESSIONS, US_STATES
 
 from .checker import ID_RE, FileChecker, read_yaml_file
+from .snapshots import Snapshot, current_snapshot, save_snapshot
 from .markdown import EVIDENCE_CLOSE, EVIDENCE_OPEN, cited_numbers, render_markdown
 from .model import (
     Approval, Catalogue, CeBrokerReporting, Course, CourseStatus, Designation, EvaluationItem, LicenceFormat, Module, Objective, ParsReporting, Problem,
@@ -629,11 +630,13 @@ def course_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and (p / "course.yaml").exists())
 
 
-def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
+def load_catalogue(root: Path, previous: Catalogue | None = None, snapshots: Path | None = None) -> Catalogue:
     """Read all content under `root`.
 
     A course whose files fail the check is left out, or, if `previous` had a valid version
-    of it, that version keeps serving (and its status says it is stale).
+    of it, that version keeps serving (and its status says it is stale). With `snapshots` (a
+    folder), every valid version is also stored there, and a course that fails with no
+    previous version (a restart) serves its stored snapshot.
     """
     root = Path(root)
     problems: list[Problem] = []
@@ -657,10 +660,19 @@ def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
             courses[slug] = previous.courses[slug] if unchanged else course
             loaded_at = old_status.loaded_at if unchanged and old_status else now
             statuses[slug] = CourseStatus(slug, course.version, loaded_at, False, (), warnings)
+            if snapshots is not None and not unchanged:
+                save_snapshot(snapshots, root, slug, course.version, lambda copy, slug=slug: _snapshot_version(copy, slug))
         elif previous is not None and slug in previous.courses:
             courses[slug] = previous.courses[slug]
             loaded_at = old_status.loaded_at if old_status else None
-            statuses[slug] = CourseStatus(slug, courses[slug].version, loaded_at, True, course_problems, warnings)
+            source = old_status.source if old_status else "files"
+            statuses[slug] = CourseStatus(slug, courses[slug].version, loaded_at, True, course_problems, warnings, source)
+        elif snapshots is not None and (stored := _load_snapshot(snapshots, slug)) is not None:
+            snapshot, snapshot_course, snapshot_provider = stored
+            courses[slug] = snapshot_course
+            provider = provider or snapshot_provider
+            statuses[slug] = CourseStatus(slug, snapshot.version, snapshot.taken_at, True, course_problems, warnings,
+                                          "snapshot")
         else:
             statuses[slug] = CourseStatus(slug, None, None, False, course_problems, warnings)
     return Catalogue(
@@ -668,3 +680,19 @@ def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
         tuple(p for p in problems if p.warning),
     )
 
+
+def _snapshot_version(snapshot_root: Path, slug: str) -> str:
+    return _tree_hash(snapshot_root / slug, snapshot_root / "provider.yaml")
+
+
+def _load_snapshot(snapshots: Path, slug: str) -> tuple[Snapshot, Course, Provider] | None:
+    """The stored last valid version of `slug`, read and checked as content is; None if there is none."""
+    snapshot = current_snapshot(snapshots, slug)
+    if snapshot is None:
+        return None
+    ignored: list[Problem] = []
+    provider = load_provider(snapshot.root, ignored)
+    course = load_course(snapshot.root / slug, snapshot.root, provider, ignored) if provider else None
+    if course is None or course.version != snapshot.version:
+        return None
+    return snapshot, course, provider

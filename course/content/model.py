@@ -227,6 +227,9 @@ class CourseStatus:
     stale: bool  # files fail the check, an earlier valid version is serving
     problems: tuple[Problem, ...]  # errors
     warnings: tuple[Problem, ...] = ()
+    # Where the serving version was read: "files" (the content folder, now or earlier in this
+    # process) or "snapshot" (the stored last valid version, at start-up: course.content.snapshots).
+    source: str = "files"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 `APP_ENV` picks the profile (development or production); the other settings come
 from `DATABASE_URL`, `SECRET_KEY`, `BASE_URL`, `CONTENT_DIR` and `RATELIMIT_STORAGE_URI`.
 """
+import hashlib
 import os
 import secrets
 from datetime import timedelta
@@ -44,6 +45,21 @@ def _url_settings(base_url: str) -> dict:
         raise ConfigError(f"BASE_URL must be a scheme and host such as https://ce.example.org, not {base_url!r}")
     return {"BASE_URL": f"{parts.scheme}://{parts.netloc}", "SERVER_NAME": parts.netloc,
             "PREFERRED_URL_SCHEME": parts.scheme}
+
+
+def _content_folders(instance_path: Path, config: dict) -> dict:
+    """The draft folder beside the live content folder, and where its last valid versions are stored.
+
+    Snapshots default to a folder under instance/ named after the content folder's path, so two
+    content folders (two checkouts, or tests) never read each other's.
+    """
+    content = Path(config["CONTENT_DIR"]).resolve()
+    draft = config.get("CONTENT_DRAFT_DIR") or os.environ.get("CONTENT_DRAFT_DIR") or content.with_name(f"{content.name}-draft")
+    snapshots = config.get("CONTENT_SNAPSHOT_DIR") or os.environ.get("CONTENT_SNAPSHOT_DIR")
+    if not snapshots:
+        key = hashlib.sha256(str(content).encode()).hexdigest()[:12]
+        snapshots = Path(instance_path) / "content-snapshots" / f"{content.name}-{key}"
+    return {"CONTENT_DRAFT_DIR": str(draft), "CONTENT_SNAPSHOT_DIR": str(snapshots)}
 
 
 def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
@@ -94,6 +110,7 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         base_url = DEVELOPMENT_BASE_URL
     config.update(_url_settings(base_url))
     config.update(overrides)
+    config.update(_content_folders(instance_path, config))
     config["SQLALCHEMY_DATABASE_URI"] = _database_uri(config["SQLALCHEMY_DATABASE_URI"])
     if not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A pooled connection is checked before use, so a database server's restart costs no request.
