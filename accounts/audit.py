@@ -17,17 +17,24 @@ from .models import User
 
 ACTIONS = {
     "role_change": "Role change",
+    "profile_edit": "Profile corrected by an administrator",
+    "name_change": "Name changed by the learner",
     "certificate_revoke": "Certificate revoked",
     "certificate_reissue": "Certificate reissued",
+    "certificate_reinstate": "Certificate reinstated",
+    "certificate_amount_correct": "Certificate amount corrected",
     "export": "Export",
     "report_batch": "Report batch made",
     "report_submit": "Report batch uploaded",
     "report_outcome": "Report outcome recorded",
     "report_correct": "Report record corrected",
+    "lti_platform": "LTI platform registered",
+    "lti_key_rotation": "LTI tool key rotated",
 }
 # What `details["via"]` says: the actor of a command-line action is not a signed-in user.
 VIA_WEB = "web"
 VIA_COMMAND_LINE = "command line"
+VIA_LTI = "LTI launch"  # a role set from a learning system's launch
 
 
 class AuditEntry(db.Model):

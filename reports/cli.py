@@ -24,6 +24,7 @@ from course.core.clock import now
 from course.core.database import writes
 from course.core.extensions import db
 from course.core.filters import calendar_day
+from course.core.validation import date_problem
 
 from .batches import (
     OUTCOMES, ReportingError, accept_remaining, apply_result_file, make_batch, mark_corrected, pre_validate,
@@ -47,9 +48,13 @@ class IsoDate(click.ParamType):
         if isinstance(value, date):
             return value
         try:
-            return datetime.strptime(value, "%Y-%m-%d").date()
+            day = datetime.strptime(value, "%Y-%m-%d").date()
         except ValueError:
             self.fail(f"{value!r} is not a date written YYYY-MM-DD, such as 2026-01-31.", param, ctx)
+        problem = date_problem(day)
+        if problem:
+            self.fail(f"{value}: {problem}", param, ctx)
+        return day
 
 
 def write_export(export: Export, filters: ReportFilters, output: str | None) -> None:

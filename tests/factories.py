@@ -40,6 +40,8 @@ CHEAP_PASSWORD_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 # Stored content snapshots of the suite's apps, one folder per content folder, outside the project.
 SNAPSHOTS = Path(tempfile.mkdtemp(prefix="ce-test-snapshots-"))
 atexit.register(shutil.rmtree, SNAPSHOTS, True)
+# A fixed Open Badges signing key (a Multikey secret key), so tests never write one into instance/.
+TEST_BADGE_KEY = "z3u2abcpi1M6SZWQ15hBnuebyFzYpXPBhGpFALjFg5N4ZMSG"
 
 
 def app_settings(**overrides) -> dict:
@@ -53,6 +55,7 @@ def app_settings(**overrides) -> dict:
         "CONTENT_SNAPSHOT_DIR": str(SNAPSHOTS / hashlib.sha256(str(content.resolve()).encode()).hexdigest()[:16]),
         "RATELIMIT_STORAGE_URI": "memory://",
         "PASSWORD_HASH_PARAMETERS": CHEAP_PASSWORD_HASHING,
+        "BADGE_SIGNING_KEY": TEST_BADGE_KEY,
         **overrides,
     }
 

@@ -20,6 +20,7 @@ from .model import (
     Approval, Catalogue, CeBrokerReporting, Course, CourseStatus, Designation, EvaluationItem, LicenceFormat, Module, Objective, ParsReporting, Problem,
     Provider, Question, QuestionBank, QuizRules, Reference, Topic, errors_in,
 )
+from .quality import TIME_TOLERANCE, longest_keys, option_letter_named, time_estimate
 from .yaml_lines import LineList, LineMap, YamlProblem, parse_yaml
 
 APPROVAL_KINDS = ("accreditation", "approval", "co-sponsorship", "agreement")
@@ -176,6 +177,7 @@ def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
 COURSE_FIELDS = {
     "title", "summary", "audience", "audience_text", "format", "release_date", "expiry_date",
     "estimated_minutes", "pass_mark", "quiz", "objectives", "modules", "statements", "designations", "reporting",
+    "field_of_study",
 }
 
 
@@ -217,6 +219,10 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
         if not any(m.objective == objective.id for m in modules):
             checker.problem(data.line_of("objectives"), f"objective '{objective.id}' has no module")
     evaluation = _load_evaluation(course_dir, root, problems)
+    if minutes and quiz and modules:
+        estimate = time_estimate(modules, quiz.questions_per_attempt, len(objectives))
+        if estimate.off_by(minutes) > TIME_TOLERANCE:
+            checker.warning(data.line_of("estimated_minutes"), estimate.explain(minutes))
 
     if errors_in(problems) > count:
         return None
@@ -227,6 +233,7 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
         audience=audience,
         audience_html=render_markdown(checker.field(data, "audience_text", "text")),
         format=checker.field(data, "format", "text"),
+        field_of_study=checker.field(data, "field_of_study", "text", required=False),
         release_date=release,
         expiry_date=expiry,
         estimated_minutes=minutes,
@@ -505,6 +512,12 @@ def _load_bank(path, root, objective_ids, reference_ids, quiz, problems, banks, 
             f"the bank has {len(questions)} questions but each attempt draws {quiz.questions_per_attempt}",
         )
     _check_topics(checker, data, topics, questions, quiz)
+    keys = longest_keys(questions)
+    if keys.systematic:
+        checker.warning(data.line_of("questions"), (
+            f"the key is the longest option in {len(keys.longest)} of {keys.items} single-answer questions "
+            f"({', '.join(keys.longest)}); test-wise learners pick the longest option, so make the "
+            "distractors as long and as specific as the key"))
     banks[objective] = QuestionBank(objective, tuple(questions), _file_hash(path), topics)
 
 
@@ -567,6 +580,11 @@ def _read_question(checker: FileChecker, entry: LineMap, objective: str | None, 
         checker.problem(entry.line_of("correct"), f"a single-answer question needs exactly one correct option, not {len(correct)}")
     if kind == "multiple" and len(correct) < 2:
         checker.problem(entry.line_of("correct"), "a multiple-answer question needs two or more correct options")
+    named = option_letter_named(render_markdown(rationale), options) if rationale else None
+    if named:
+        checker.problem(entry.line_of("rationale"), (
+            f"the rationale names an option by its letter ({named!r}); options are shuffled and shown "
+            "without letters, so name the option by what it says"))
     if checker.error_count() > count or objective is None:
         return None
     return Question(

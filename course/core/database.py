@@ -86,9 +86,11 @@ def _begin_sqlite_transaction(connection) -> None:
 
 
 def _refuse_control_characters() -> None:
+    body = request.method not in SAFE_METHODS
     values = chain(
-        (v for _, vs in request.args.lists() for v in vs),
-        (v for _, vs in request.form.lists() for v in vs) if request.method not in SAFE_METHODS else (),
+        (v for k, vs in request.args.lists() for v in (k, *vs)),
+        (v for k, vs in request.form.lists() for v in (k, *vs)) if body else (),
+        (v for k, f in request.files.items(multi=True) for v in (k, f.filename or "")) if body else (),
         (str(v) for v in (request.view_args or {}).values()),
     )
     if any(CONTROL_CHARACTERS.search(value) for value in values):
