@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from course.core.reference import BOARDS, PROFESSIONS, US_STATES
 
@@ -47,9 +48,16 @@ def load_provider(root: Path, problems: list[Problem]) -> Provider | None:
     data = checker.mapping(read_yaml_file(checker), 1, "provider.yaml")
     if data is None:
         return None
-    checker.unknown_keys(data, {"name", "address", "approvals"})
+    checker.unknown_keys(data, {"name", "address", "time_zone", "approvals"})
     name = checker.field(data, "name", "text")
     address = checker.field(data, "address", "text_list", default=())
+    time_zone = checker.field(data, "time_zone", "text", required=False, default="UTC")
+    if time_zone is not None:
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            checker.problem(data.line_of("time_zone"), f"unknown time zone {time_zone!r}: use an IANA name such as "
+                                                       "America/Los_Angeles or America/New_York")
     approvals: dict[str, Approval] = {}
     for entry in checker.entries(data, "approvals", "an approval"):
         checker.unknown_keys(entry, APPROVAL_FIELDS)
@@ -65,7 +73,7 @@ def load_provider(root: Path, problems: list[Problem]) -> Provider | None:
                                                        f"'{approval.pars.cme_approval}' is not an approval listed here")
     if errors_in(problems) > count:
         return None
-    return Provider(name=name, address=address, approvals=MappingProxyType(approvals))
+    return Provider(name=name, address=address, approvals=MappingProxyType(approvals), time_zone=time_zone)
 
 
 def _pattern(checker: FileChecker, entry: LineMap, key: str, required: bool = True) -> str | None:

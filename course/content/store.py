@@ -3,9 +3,12 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 from flask import Flask, abort, current_app, g
+
+from course.core.clock import set_local_zone
 
 from .loader import load_catalogue
 from .model import Catalogue, Course
@@ -65,6 +68,12 @@ def init_app(app: Flask) -> None:
         snapshots=Path(app.config["CONTENT_SNAPSHOT_DIR"]),
     )
     app.extensions["content_draft"] = ContentStore(Path(app.config["CONTENT_DRAFT_DIR"]))
+    set_local_zone(app, _provider_zone)
+
+
+def _provider_zone() -> tzinfo:
+    provider = current_catalogue().provider
+    return provider.zone if provider else UTC
 
 
 def draft_catalogue() -> Catalogue:
