@@ -53,6 +53,11 @@ ACCESS = {
     "instructor.module_preview": INSTRUCTORS,
     "instructor.questions_preview": INSTRUCTORS,
     "instructor.item_analysis": INSTRUCTORS,
+    "instructor.draft_status": INSTRUCTORS,
+    # The world has no draft folder: nothing to preview, and publishing is refused back to the draft page.
+    "instructor.draft_module_preview": {**INSTRUCTORS, "instructor": NOT_FOUND, "admin": NOT_FOUND},
+    "instructor.draft_questions_preview": {**INSTRUCTORS, "instructor": NOT_FOUND, "admin": NOT_FOUND},
+    "instructor.publish_draft": {**INSTRUCTORS, "instructor": AWAY, "admin": AWAY},
     "admin.dashboard": ADMINS,
     "admin.learners": ADMINS,
     "admin.learner": ADMINS,
