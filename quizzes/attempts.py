@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from course.content.model import Course
 
-from .models import CourseCompletion, QuizAttempt, best_passed_percent
+from .models import CourseCompletion, QuizAllowance, QuizAttempt, best_passed_percent
 from .reading import modules_read
 from .rules import Grade, QuestionSnapshot, draw_questions, grade, read_answers, retake_refusal
 
@@ -56,7 +56,8 @@ def start_attempt(
 ) -> QuizAttempt:
     """Return the learner's open attempt for the objective, or draw a new one.
 
-    Raises QuizRefused if the module is unread or a retake limit applies.
+    Raises QuizRefused if the module is unread or a retake limit applies (with what an
+    administrator allowed: quizzes.support).
     """
     refusal = quiz_refusal(session, user_id, course, objective_id)
     if refusal:
@@ -64,9 +65,16 @@ def start_attempt(
     existing = open_attempt(session, user_id, course, objective_id)
     if existing is not None:
         return existing
-    previous = [a for a in attempts_for(session, user_id, course.slug, objective_id) if a.status == "submitted"]
+    allowance = session.scalar(select(QuizAllowance).where(
+        QuizAllowance.user_id == user_id, QuizAllowance.course_slug == course.slug,
+        QuizAllowance.objective_id == objective_id,
+    ))
+    counted_after = allowance.counted_after if allowance else 0
+    previous = [a for a in attempts_for(session, user_id, course.slug, objective_id)
+                if a.status == "submitted" and a.number > counted_after]
     last_submitted = max((a.submitted_at for a in previous), default=None)
-    refusal = retake_refusal(course.quiz, len(previous), last_submitted, now)
+    refusal = retake_refusal(course.quiz, len(previous), last_submitted, now,
+                             extra_attempts=allowance.extra_attempts if allowance else 0)
     if refusal:
         raise QuizRefused(refusal.message, refusal.status)
     number = 1 + (session.scalar(
