@@ -16,13 +16,19 @@ $(VENV)/.dev-installed: $(VENV)/.app-installed requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The independent Open Badges verifier the tests run (Digital Bazaar's JavaScript stack, from npm).
+JS_VERIFIER := tests/js_verifier
+$(JS_VERIFIER)/node_modules/.installed: $(JS_VERIFIER)/package.json $(JS_VERIFIER)/package-lock.json
+	cd $(JS_VERIFIER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## Set up, migrate and serve on http://127.0.0.1:5000 (SQLite unless DATABASE_URL is set).
 run: $(VENV)/.app-installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-## Set up and run the whole test suite.
-test: $(VENV)/.dev-installed
+## Set up and run the whole test suite (needs Node.js and npm for the JavaScript verifier).
+test: $(VENV)/.dev-installed $(JS_VERIFIER)/node_modules/.installed
 	$(BIN)/pytest -n 2 --dist loadfile
 
 ## Production: gunicorn with several workers. Needs APP_ENV=production, SECRET_KEY,
@@ -44,4 +50,4 @@ check: $(VENV)/.app-installed
 	$(BIN)/flask content check
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(JS_VERIFIER)/node_modules

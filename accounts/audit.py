@@ -35,10 +35,13 @@ ACTIONS = {
     "report_submit": "Report batch uploaded",
     "report_outcome": "Report outcome recorded",
     "report_correct": "Report record corrected",
+    "lti_platform": "LTI platform registered",
+    "lti_key_rotation": "LTI tool key rotated",
 }
 # What `details["via"]` says: the actor of a command-line action is not a signed-in user.
 VIA_WEB = "web"
 VIA_COMMAND_LINE = "command line"
+VIA_LTI = "LTI launch"  # a role set from a learning system's launch
 
 
 class AuditEntry(db.Model):

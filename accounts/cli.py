@@ -2,7 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from course.core.database import take_write_lock
+from course.core.database import writes
 from course.core.extensions import db
 
 from .audit import VIA_COMMAND_LINE, record_audit
@@ -16,9 +16,9 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @click.argument("email")
 @click.option("--name", help="Full name (asked for if the account is new).")
 @click.option("--password", envvar="ADMIN_PASSWORD", help="Password for a new account (asked for if not given).")
+@writes
 def create_admin(email: str, name: str | None, password: str | None) -> None:
     """Make EMAIL an administrator, creating the account if it does not exist."""
-    take_write_lock(db.session)
     user = find_user_by_email(db.session, email)
     if user is None:
         name = name or click.prompt("Full name")

@@ -7,14 +7,17 @@ from wtforms import (
     BooleanField, EmailField, FieldList, Form, FormField, IntegerField, PasswordField, SelectChoice,
     SelectField, StringField, SubmitField,
 )
+from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from course.core.reference import BOARDS, PROFESSIONS, US_STATES
+from course.core.validation import one_line_name
 
 from .models import User
 from .passwords import password_problem
 from .users import ProfileData
 
+MAX_LICENCES = 20
 LICENCE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .\-/]{0,39}$")
 STATE_CHOICES = [SelectChoice("", "State")] + [SelectChoice(code, code) for code in sorted(US_STATES)]
 BOARD_CHOICES = [SelectChoice("", "Board")] + [SelectChoice(code, f"{code}: {name}") for code, name in BOARDS.items()]
@@ -24,11 +27,44 @@ PROFESSION_CHOICES = [SelectChoice("", "Choose your profession")] + [
 
 
 def _first_name_field() -> StringField:
-    return StringField("First name", validators=[DataRequired("Enter your first name."), Length(max=100)])
+    return StringField("First name", validators=[DataRequired("Enter your first name."), one_line_name, Length(max=100)])
 
 
 def _last_name_field() -> StringField:
-    return StringField("Last name", validators=[DataRequired("Enter your last name."), Length(max=100)])
+    return StringField("Last name", validators=[DataRequired("Enter your last name."), one_line_name, Length(max=100)])
+
+
+class RowList(FieldList):
+    """A FieldList that holds at most `max_entries` rows whatever is saved or sent.
+
+    WTForms asserts (a 500) when given more rows than its maximum, and takes a row index such
+    as "²" for a number it then cannot convert; here the rows past the maximum are left out,
+    only ASCII digits index a row, and `add_row` says whether there was room.
+    """
+
+    @staticmethod
+    def _extract_indices(prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix + "-"):
+                index = key[offset:].split("-", 1)[0]
+                if index.isascii() and index.isdigit():
+                    yield int(index)
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        if data is not unset_value and data and self.max_entries:
+            data = list(data)[: self.max_entries]
+        super().process(formdata, data, extra_filters)
+
+    @property
+    def full(self) -> bool:
+        return bool(self.max_entries) and len(self.entries) >= self.max_entries
+
+    def add_row(self) -> bool:
+        if self.full:
+            return False
+        self.append_entry()
+        return True
 
 
 class RegisterForm(FlaskForm):
@@ -129,15 +165,15 @@ class ProfileForm(FlaskForm):
     last_name = _last_name_field()
     name = StringField(
         "Name on certificates",
-        validators=[DataRequired("Enter the name your certificates should show."), Length(max=200)],
+        validators=[DataRequired("Enter the name your certificates should show."), one_line_name, Length(max=200)],
     )
     profession = SelectField(
         "Profession",
         choices=PROFESSION_CHOICES,
         validators=[DataRequired("Choose your profession.")],
     )
-    licences = FieldList(FormField(LicenceForm), min_entries=1, max_entries=20)
-    board_ids = FieldList(FormField(BoardIdForm), min_entries=1, max_entries=len(BOARDS))
+    licences = RowList(FormField(LicenceForm), min_entries=1, max_entries=MAX_LICENCES)
+    board_ids = RowList(FormField(BoardIdForm), min_entries=1, max_entries=len(BOARDS))
     birth_month = IntegerField(
         "Birth month (1-12)", validators=[Optional(), NumberRange(1, 12, "Enter a month from 1 to 12.")]
     )

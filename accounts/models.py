@@ -2,11 +2,12 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from course.core.clock import utcnow
 from course.core.extensions import db
+from course.core.folding import fold
 from course.core.roles import ROLES, role_at_least
 
 
@@ -26,6 +27,14 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     first_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     last_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # Name and email folded (course.core.folding): what learner search matches, so capitals and
+    # accents do not matter on SQLite or PostgreSQL. Set on every insert (ORM or Core) and on
+    # every ORM update; an UPDATE statement that changes a name must set it too.
+    search_text: Mapped[str] = mapped_column(
+        String(460), server_default="",
+        default=lambda context: search_text_for(
+            context.get_current_parameters()["name"], context.get_current_parameters()["email"]),
+    )
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="learner")
     profession: Mapped[str | None] = mapped_column(String(40))
@@ -67,6 +76,15 @@ class User(UserMixin, db.Model):
     @property
     def licence_states(self) -> set[str]:
         return {licence.state for licence in self.licences}
+
+
+def search_text_for(name: str, email: str) -> str:
+    return f"{fold(name)}\n{fold(email)}"
+
+
+@event.listens_for(User, "before_update")
+def _refresh_search_text(mapper, connection, user: User) -> None:
+    user.search_text = search_text_for(user.name or "", user.email or "")
 
 
 class Licence(db.Model):

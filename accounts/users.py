@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,12 +51,13 @@ def register_user(session: Session, *, name: str, email: str, password: str, rol
     """
     check_role(role)
     email = normalise_email(email)
+    password_hash = hash_password(password)  # before the lookup, so a taken email costs the same time
     if find_user_by_email(session, email) is not None:
         raise EmailTaken(email)
     if first_name is None or last_name is None:
         first_name, last_name = split_full_name(name)
     user = User(name=name.strip(), first_name=first_name.strip(), last_name=last_name.strip(), email=email,
-                password_hash=hash_password(password), role=role)
+                password_hash=password_hash, role=role)
     try:
         with session.begin_nested():
             session.add(user)
@@ -178,6 +179,24 @@ def change_password(session: Session, user: User, current_password: str, new_pas
 def set_password(session: Session, user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
     end_all_sessions(session, user)
+
+
+class ResetTokenUsed(Exception):
+    pass
+
+
+def reset_password_once(session: Session, user: User, new_password: str) -> None:
+    """Set the password a reset token allows, once: in one UPDATE conditional on the password hash the
+    token was checked against, so of simultaneous uses of one token exactly one succeeds."""
+    checked_hash = user.password_hash
+    result = session.execute(
+        update(User).where(User.id == user.id, User.password_hash == checked_hash)
+        .values(password_hash=hash_password(new_password), session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ResetTokenUsed
+    session.refresh(user)
 
 
 RESET_SALT = "password-reset"

@@ -14,6 +14,7 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .badges.credential import issue_for_reissue
 from .errors import CertificateNotValid, CreditError
 from .models import Certificate, CertificatePdf
 from .pdf import certificate_pdf
@@ -97,6 +98,7 @@ def reissue_certificate(session: Session, certificate: Certificate, *, learner_n
     draw_pdf(replacement)
     session.add(replacement)
     session.flush()
+    issue_for_reissue(session, replacement, certificate, now=now)
     certificate_reissued.send(replacement, session=session, previous=certificate)
     return replacement
 

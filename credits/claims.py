@@ -7,7 +7,7 @@ read it. Functions flush; the caller commits.
 """
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 
 from sqlalchemy.exc import IntegrityError
@@ -17,9 +17,11 @@ from accounts.models import User
 from course.content.model import Course, Provider
 from course.core.filters import calendar_day, format_amount
 from course.core.reference import BOARDS
+from course.core.validation import parse_amount
 from quizzes.attempts import completion_for
 from quizzes.models import CourseCompletion
 
+from .badges.credential import issue_for_claim
 from .certificates import certificates_of, current_certificate, draw_pdf, new_code
 from .eligibility import (
     MISSING_BIRTH_DATE, MISSING_BOARD_ID, MISSING_CONSENT, MISSING_LICENCE_NUMBER, Learner, Offer, offered_credit,
@@ -141,11 +143,8 @@ def claimed_amount(offer: Offer, request: ClaimRequest) -> Decimal:
     text = (request.amount or "").strip()
     if not text:
         raise ClaimRefused("Enter the amount of credit you claim.", field="amount")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
+    amount = parse_amount(text)
+    if amount is None:
         raise ClaimRefused("Enter the amount as a number, such as 0.75.", field="amount")
     if amount <= 0:
         raise ClaimRefused("The amount must be more than zero.", field="amount")
@@ -235,5 +234,6 @@ def claim_credit(
         if winner is None:
             raise
         return winner, False
+    issue_for_claim(session, certificate, user=user, course=course, provider=provider, now=now)
     certificate_issued.send(certificate, session=session)
     return certificate, True

@@ -1,5 +1,6 @@
 """The evaluation and claim forms. They render and carry the CSRF token; the evaluation and claims modules judge the answers."""
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
 from wtforms.validators import Optional
 from wtforms.widgets import NumberInput
@@ -45,6 +46,14 @@ def add_evaluation_errors(form: FlaskForm, errors: dict[str, str]) -> None:
     for item_id, message in errors.items():
         field = form[FIELD_PREFIX + item_id]
         field.errors = [*field.errors, message]
+
+
+class BadgeVerifyForm(FlaskForm):
+    """A credential to verify: pasted JSON, or a .json file or baked .png badge."""
+
+    credential = TextAreaField("Paste the credential (JSON)", render_kw={"rows": 10, "spellcheck": "false"})
+    upload = FileField("Or choose the credential file (.json) or badge image (.png)")
+    submit = SubmitField("Verify the credential")
 
 
 class ClaimForm(FlaskForm):

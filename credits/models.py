@@ -112,3 +112,18 @@ class CertificatePdf(db.Model):
 
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CertificateCredential(db.Model):
+    """A certificate's signed Open Badges 3.0 credential, as served, frozen when it was first made.
+
+    Its place in the issuer's revocation status list is the certificate's id (credits/badges/credential.py),
+    so the list needs no table of its own: a bit is set when the certificate is not valid.
+    """
+
+    __tablename__ = "certificate_credentials"
+
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True)
+    credential: Mapped[str] = mapped_column(Text)  # the signed JSON document, byte for byte what is downloaded
+    verification_method: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

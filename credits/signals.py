@@ -1,5 +1,7 @@
 """What the credits layer tells higher layers, which connect to these signals (blinker).
 
+The evaluation: `evaluation_completed` is sent, like the certificate signals, inside its transaction.
+
 Certificates: `certificate_issued`, `certificate_reissued`, `certificate_revoked` and
 `certificate_reinstated` are sent
 inside the transaction that made the change, once it is flushed, with the session; whatever a
@@ -21,6 +23,8 @@ certificate_issued = _signals.signal("certificate-issued")
 certificate_reissued = _signals.signal("certificate-reissued")
 # sender: the revoked Certificate; keyword: session
 certificate_revoked = _signals.signal("certificate-revoked")
+# sender: the new EvaluationResponse; keywords: session, course (the evaluation completes the course)
+evaluation_completed = _signals.signal("evaluation-completed")
 # sender: the Certificate made valid again after a revocation; keyword: session
 certificate_reinstated = _signals.signal("certificate-reinstated")
 # sender: the app; keywords: session, user_id, certificates; each receiver returns a list of TranscriptNote

@@ -9,10 +9,13 @@ from course.core.clock import now
 from course.core.database import owned_or_404
 from course.core.extensions import csrf, db
 
-from .attempts import QuizRefused, attempts_for, objective_statuses, open_attempt, quiz_refusal, start_attempt, submit_attempt
+from .attempts import (
+    QuizRefused, attempt_allowance, attempts_for, objective_statuses, open_attempt, quiz_refusal, start_attempt,
+    submit_attempt,
+)
 from .models import QuizAttempt
 from .reading import modules_read
-from .rules import AnswerProblems, read_answers, reveals_answers
+from .rules import AnswerProblems, minimum_right, read_answers, reveals_answers
 
 bp = Blueprint("quizzes", __name__)
 
@@ -47,6 +50,8 @@ def _intro(course, objective, refusal):
         module=course.module_for_objective(objective.id),
         attempts=attempts_for(db.session, current_user.id, course.slug, objective.id),
         open_attempt=open_attempt(db.session, current_user.id, course, objective.id),
+        allowance=attempt_allowance(db.session, current_user.id, course, objective.id, now()),
+        minimum_right=minimum_right(course.pass_mark, course.quiz.questions_per_attempt),
     )
 
 
@@ -105,6 +110,7 @@ def _results(course, attempt):
         "quizzes/results.html", course=course, attempt=attempt,
         objective=_objective_or_404(course, attempt.objective_id),
         reveal=reveals_answers(course.quiz, attempt.passed),
+        allowance=attempt_allowance(db.session, current_user.id, course, attempt.objective_id, now()),
     )
 
 

@@ -33,6 +33,10 @@ FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 CHEAP_PASSWORD_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 
+# A fixed Open Badges signing key (a Multikey secret key), so tests never write one into instance/.
+TEST_BADGE_KEY = "z3u2abcpi1M6SZWQ15hBnuebyFzYpXPBhGpFALjFg5N4ZMSG"
+
+
 def app_settings(**overrides) -> dict:
     """Settings for an app made by a test: the suite's defaults, then `overrides`."""
     return {
@@ -42,6 +46,7 @@ def app_settings(**overrides) -> dict:
         "CONTENT_DIR": str(FIXTURE_CONTENT),
         "RATELIMIT_STORAGE_URI": "memory://",
         "PASSWORD_HASH_PARAMETERS": CHEAP_PASSWORD_HASHING,
+        "BADGE_SIGNING_KEY": TEST_BADGE_KEY,
         **overrides,
     }
 

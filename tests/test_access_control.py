@@ -25,6 +25,7 @@ ACCESS = {
     "pages.references_page": PUBLIC,
     "pages.module_page": SIGNED_IN,
     "accounts.register": SIGNED_OUT_ONLY,
+    "accounts.registered": PUBLIC,
     "accounts.sign_in": SIGNED_OUT_ONLY,
     "accounts.forgot_password": PUBLIC,
     "accounts.reset_password": PUBLIC,
@@ -68,6 +69,12 @@ ACCESS = {
     "admin.report_record_corrected": {**ADMINS, "admin": 409},  # only a rejected record is corrected
     "admin.export_evaluations": ADMINS,
     "admin.audit": ADMINS,
+    "admin.lti_platforms": ADMINS,
+    "admin.register_lti_platform": {**ADMINS, "admin": 422},  # an empty form
+    "lti.login": dict.fromkeys(ROLES, 400),  # no issuer or login hint
+    "lti.launch": dict.fromkeys(ROLES, 400),  # no id_token
+    "lti.jwks": PUBLIC,
+    "lti.deep_link": {**dict.fromkeys(ROLES, 400), "anonymous": TO_SIGN_IN},  # no deep linking request pending
     # Learner support (staff/admin/support.py)
     "admin.edit_learner_profile": ADMINS,
     "admin.certificate_pdf": ADMINS,

@@ -38,11 +38,18 @@ def searchable(app) -> dict[str, User]:
         "zoe": make_user(email="zoe.nguyen@example.org", name="Zoë Nguyen", licences=[("NY", "RN-778899")]),
         "omar": make_user(email="omar@clinic.example", name="Omar Haddad", board_ids=[("ABIM", "ABIM-424242")]),
         "percent": make_user(email="odd@example.org", name="Per 100% Cent"),
+        "nunez": make_user(email="ZOE.NUNEZ@Example.org", name="Zoë Ñúñez 李"),
     }
 
 
 @pytest.mark.parametrize(("query", "expected"), [
     ("nguyen", {"zoe"}),  # part of the name, any case
+    ("ÑÚÑEZ", {"nunez"}),  # capitals and accents do not matter, on SQLite as on PostgreSQL
+    ("nunez", {"nunez"}),
+    ("ZOË", {"zoe", "nunez"}),
+    ("zoe", {"zoe", "nunez"}),
+    ("李", {"nunez"}),
+    ("ｚｏｅ.ｎｕｎｅｚ", {"nunez"}),  # full-width letters, folded by NFKD
     ("ZOE.NGUYEN@EXAMPLE", {"zoe"}),  # the email
     ("rn-7788", {"zoe"}),  # a licence number
     ("424242", {"omar"}),  # a board ID
@@ -61,6 +68,15 @@ def test_search_by_name_email_licence_or_board_id(client, searchable, query, exp
         assert (f'href="/admin/learners/{user.id}"' in page) is (key in expected), key
     if not expected:
         assert "No account matches" in page
+
+
+def test_search_finds_a_learner_by_a_changed_name(client):
+    user = make_user(email="pat@example.org", name="Pat Example")
+    user.name = "Ðorđe Ñoño"
+    db.session.commit()
+    sign_in_as(client, "admin", email="admin@example.org")
+    page = client.get("/admin/learners", query_string={"q": "NONO"}).get_data(as_text=True)
+    assert f'href="/admin/learners/{user.id}"' in page
 
 
 def test_search_results_are_paginated_and_show_licences(client):

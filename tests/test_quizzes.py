@@ -114,14 +114,20 @@ def test_each_answer_is_graded_once_and_the_results_page_shows_that_grading(clie
     assert re.findall(r"Question \d: (Right|Not right)", page) == ["Not right", "Right", "Right"]
 
 
-def test_fail_path_hides_correct_answers_by_default_and_allows_retake(client, learner):
+def test_fail_path_shows_what_was_wrong_but_neither_the_key_nor_a_rationale_and_allows_retake(client, learner):
     read_module(client)
     attempt = start(client)
     submit(client, attempt, quiz_answers(attempt, right=1))
     page = client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
     assert "not passed" in page and "1 of 3" in page
-    assert "tag correct" not in page
-    assert all(q["rationale_html"] in page for q in attempt.questions)
+    assert re.findall(r"Question \d: (Right|Not right)", page) == ["Right", "Not right", "Not right"]
+    db.session.refresh(attempt)
+    assert page.count("Your answer") == sum(len(chosen) for chosen in attempt.answers.values())
+    assert "tag correct" not in page and "Correct answer" not in page
+    assert not any(q["rationale_html"] in page for q in attempt.questions)
+    assert "Because" not in page  # every rationale in the sample bank starts so
+    assert "shown once you pass" in page
+    assert all(q["reference"]["citation"] in page for q in attempt.questions)
     assert "Retake the quiz" in page
     retake = start(client)
     assert retake.id != attempt.id and retake.number == 2
@@ -137,6 +143,7 @@ def test_reveal_setting_from_course_yaml(client, learner, content_dir, setting, 
     submit(client, attempt, quiz_answers(attempt, right=0))
     page = client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
     assert ("tag correct" in page) is shown
+    assert all((q["rationale_html"] in page) is shown for q in attempt.questions)
 
 
 def test_double_submission_is_recorded_once(client, learner):
@@ -210,6 +217,31 @@ def test_editing_the_bank_does_not_change_a_past_attempt(client, learner, conten
     new = start(client, QUIZ)  # a passed objective can still be practised; the new draw uses the new bank
     assert new.content_version != attempt.content_version
     assert all("now right" in q["stem_html"] or "question three" in q["stem_html"] for q in new.questions)
+
+
+def test_attempts_left_and_wait_are_shown_before_starting(client, learner, content_dir):
+    course_yaml = content_dir / "sample-course" / "course.yaml"
+    course_yaml.write_text(course_yaml.read_text().replace("max_attempts: null", "max_attempts: 2"))
+    read_module(client)
+    page = client.get(QUIZ).get_data(as_text=True)
+    assert re.search(r'data-testid="attempts-left">\s*2 allowed; 2 left', page), page
+    assert "at least 3 of 3 questions right" in page  # 70% of 3 is 2.1: whole questions round up
+    attempt = start(client)
+    submit(client, attempt, quiz_answers(attempt, right=0))
+    assert "You have 1 attempt left." in client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
+    assert re.search(r'data-testid="attempts-left">\s*2 allowed; 1 left', client.get(QUIZ).get_data(as_text=True))
+    second = start(client)
+    submit(client, second, quiz_answers(second, right=0))
+    page = client.get(QUIZ).get_data(as_text=True)
+    assert re.search(r'data-testid="attempts-left">\s*2 allowed; 0 left', page)
+    assert "used all 2 attempts" in page and "Start a new attempt" not in page
+    results = client.get(f"/quiz/attempts/{second.id}").get_data(as_text=True)
+    assert "used all 2 attempts" in results and "Retake the quiz" not in results
+
+    course_yaml.write_text(course_yaml.read_text().replace("max_attempts: 2", "max_attempts: null").replace("wait_minutes: 0", "wait_minutes: 45"))
+    page = client.get(QUIZ).get_data(as_text=True)
+    assert "Wait at least 45 minutes after submitting" in page
+    assert "another attempt in about 45 minute" in page and "Start a new attempt" not in page
 
 
 def test_max_attempts_and_wait_settings(client, learner, content_dir):

@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .loader import load_catalogue
+from .publishing import ContentPublication  # noqa: F401  (its table is part of the schema the migrations build)
 
 content_cli = AppGroup("content", help="Check course content.")
 

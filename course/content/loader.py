@@ -19,6 +19,7 @@ from .model import (
     Approval, Catalogue, CeBrokerReporting, Course, CourseStatus, Designation, EvaluationItem, LicenceFormat, Module, Objective, ParsReporting, Problem,
     Provider, Question, QuestionBank, QuizRules, Reference, Topic, errors_in,
 )
+from .quality import TIME_TOLERANCE, longest_keys, option_letter_named, time_estimate
 from .yaml_lines import LineList, LineMap, YamlProblem, parse_yaml
 
 APPROVAL_KINDS = ("accreditation", "approval", "co-sponsorship", "agreement")
@@ -175,6 +176,7 @@ def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
 COURSE_FIELDS = {
     "title", "summary", "audience", "audience_text", "format", "release_date", "expiry_date",
     "estimated_minutes", "pass_mark", "quiz", "objectives", "modules", "statements", "designations", "reporting",
+    "field_of_study",
 }
 
 
@@ -209,13 +211,17 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
     activity_id, course_number = _read_reporting(checker, data, designations, provider)
 
     modules = _load_modules(checker, data, course_dir, root, objective_ids, reference_ids, problems)
-    banks = _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems)
+    banks, failed_banks = _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems)
     for objective in objectives:
-        if objective.id not in banks:
+        if objective.id not in banks and objective.id not in failed_banks:
             checker.problem(data.line_of("objectives"), f"objective '{objective.id}' has no question bank quiz/{objective.id}.yaml")
         if not any(m.objective == objective.id for m in modules):
             checker.problem(data.line_of("objectives"), f"objective '{objective.id}' has no module")
     evaluation = _load_evaluation(course_dir, root, problems)
+    if minutes and quiz and modules:
+        estimate = time_estimate(modules, quiz.questions_per_attempt, len(objectives))
+        if estimate.off_by(minutes) > TIME_TOLERANCE:
+            checker.warning(data.line_of("estimated_minutes"), estimate.explain(minutes))
 
     if errors_in(problems) > count:
         return None
@@ -226,6 +232,7 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
         audience=audience,
         audience_html=render_markdown(checker.field(data, "audience_text", "text")),
         format=checker.field(data, "format", "text"),
+        field_of_study=checker.field(data, "field_of_study", "text", required=False),
         release_date=release,
         expiry_date=expiry,
         estimated_minutes=minutes,
@@ -455,42 +462,62 @@ QUESTION_FIELDS = {"id", "type", "stem", "options", "correct", "rationale", "ref
 MIN_QUESTIONS_PER_TOPIC = 2
 
 
-def _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems) -> dict[str, QuestionBank]:
+def _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems) -> tuple[dict[str, QuestionBank], set[str]]:
+    """The banks that loaded, by objective, and the names of bank files whose errors are already reported.
+
+    A bank file that fails (broken YAML, say) is reported once, for what is wrong in it, and
+    not again as its objective having no bank.
+    """
     banks: dict[str, QuestionBank] = {}
+    failed: set[str] = set()
     question_ids: set[str] = set()
     for path in sorted((course_dir / "quiz").glob("*.yaml")):
-        checker = FileChecker(path, root, problems)
-        data = checker.mapping(read_yaml_file(checker), 1, "a question bank")
-        if data is None:
+        errors_before = sum(not problem.warning for problem in problems)
+        _load_bank(path, root, objective_ids, reference_ids, quiz, problems, banks, question_ids)
+        if sum(not problem.warning for problem in problems) > errors_before:
+            failed.add(path.stem)
+    return banks, failed
+
+
+def _load_bank(path, root, objective_ids, reference_ids, quiz, problems, banks, question_ids) -> None:
+    """Read one bank file into `banks` (by objective), reporting its problems."""
+    checker = FileChecker(path, root, problems)
+    data = checker.mapping(read_yaml_file(checker), 1, "a question bank")
+    if data is None:
+        return
+    checker.unknown_keys(data, {"objective", "topics", "questions"})
+    objective = checker.field(data, "objective", "text")
+    topics = _read_topics(checker, data)
+    if objective is not None and objective not in objective_ids:
+        checker.problem(data.line_of("objective"), f"unknown objective '{objective}'")
+        return
+    if objective in banks:
+        checker.problem(data.line_of("objective"), f"objective '{objective}' already has a question bank")
+        return
+    questions = []
+    for entry in checker.entries(data, "questions", "a question"):
+        question = _read_question(checker, entry, objective, reference_ids, topics)
+        if question is None:
             continue
-        checker.unknown_keys(data, {"objective", "topics", "questions"})
-        objective = checker.field(data, "objective", "text")
-        topics = _read_topics(checker, data)
-        if objective is not None and objective not in objective_ids:
-            checker.problem(data.line_of("objective"), f"unknown objective '{objective}'")
-            continue
-        if objective in banks:
-            checker.problem(data.line_of("objective"), f"objective '{objective}' already has a question bank")
-            continue
-        questions = []
-        for entry in checker.entries(data, "questions", "a question"):
-            question = _read_question(checker, entry, objective, reference_ids, topics)
-            if question is None:
-                continue
-            if question.id in question_ids:
-                checker.problem(entry.line_of("id"), f"question id '{question.id}' is used twice in this course")
-            question_ids.add(question.id)
-            questions.append(question)
-        if objective is None:
-            continue
-        if quiz and quiz.questions_per_attempt and len(questions) < quiz.questions_per_attempt:
-            checker.problem(
-                data.line_of("questions"),
-                f"the bank has {len(questions)} questions but each attempt draws {quiz.questions_per_attempt}",
-            )
-        _check_topics(checker, data, topics, questions, quiz)
-        banks[objective] = QuestionBank(objective, tuple(questions), _file_hash(path), topics)
-    return banks
+        if question.id in question_ids:
+            checker.problem(entry.line_of("id"), f"question id '{question.id}' is used twice in this course")
+        question_ids.add(question.id)
+        questions.append(question)
+    if objective is None:
+        return
+    if quiz and quiz.questions_per_attempt and len(questions) < quiz.questions_per_attempt:
+        checker.problem(
+            data.line_of("questions"),
+            f"the bank has {len(questions)} questions but each attempt draws {quiz.questions_per_attempt}",
+        )
+    _check_topics(checker, data, topics, questions, quiz)
+    keys = longest_keys(questions)
+    if keys.systematic:
+        checker.warning(data.line_of("questions"), (
+            f"the key is the longest option in {len(keys.longest)} of {keys.items} single-answer questions "
+            f"({', '.join(keys.longest)}); test-wise learners pick the longest option, so make the "
+            "distractors as long and as specific as the key"))
+    banks[objective] = QuestionBank(objective, tuple(questions), _file_hash(path), topics)
 
 
 def _read_topics(checker: FileChecker, data: LineMap) -> tuple[Topic, ...]:
@@ -552,6 +579,11 @@ def _read_question(checker: FileChecker, entry: LineMap, objective: str | None, 
         checker.problem(entry.line_of("correct"), f"a single-answer question needs exactly one correct option, not {len(correct)}")
     if kind == "multiple" and len(correct) < 2:
         checker.problem(entry.line_of("correct"), "a multiple-answer question needs two or more correct options")
+    named = option_letter_named(render_markdown(rationale), options) if rationale else None
+    if named:
+        checker.problem(entry.line_of("rationale"), (
+            f"the rationale names an option by its letter ({named!r}); options are shuffled and shown "
+            "without letters, so name the option by what it says"))
     if checker.error_count() > count or objective is None:
         return None
     return Question(

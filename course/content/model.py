@@ -196,6 +196,7 @@ class Course:
     version: str
     accme_activity_id: str | None = None  # PARS's Activity ID for this course, once registered
     ce_broker_course_number: str | None = None  # CE Broker course tracking number, "20-" and digits
+    field_of_study: str | None = None  # the discipline the Open Badge names (Achievement.fieldOfStudy)
 
     def module(self, module_id: str) -> Module | None:
         return next((m for m in self.modules if m.id == module_id), None)

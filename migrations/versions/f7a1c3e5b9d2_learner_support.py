@@ -5,7 +5,7 @@ course_completions.recorded_reason says why a completion was recorded by hand;
 users.deactivated_at and users.deleted_at mark accounts that can no longer sign in.
 
 Revision ID: f7a1c3e5b9d2
-Revises: g7c3e5a8b2d1
+Revises: e5b2c4d6f8a1
 Create Date: 2026-12-02 15:55:41.523792
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f7a1c3e5b9d2'
-down_revision = 'g7c3e5a8b2d1'
+down_revision = 'e5b2c4d6f8a1'
 branch_labels = None
 depends_on = None
 

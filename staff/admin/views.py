@@ -19,6 +19,7 @@ from course.content.store import current_catalogue
 from course.core.clock import now
 from course.core.extensions import db
 from course.core.filters import calendar_day
+from course.core.input_checks import accepts_files
 from course.core.pagination import paginate
 from course.core.roles import role_required
 from credits import administration
@@ -35,10 +36,13 @@ from reports.models import REGULATORS, WAITING, ReportBatch, ReportBatchItem, Re
 from reports.status import batches_of, count_at_risk, records_at_risk, rejected_queue, summaries
 from reports.tracking import prepare_records
 
+from lti.platforms import RegistrationInvalid, all_platforms, register_platform, tool_values
+from lti.scores import outbox_rows
+
 from .charts import grouped_bar_chart
 from .dashboard import evaluation_summaries, last_months, month_label, monthly_activity, pass_rates
 from .forms import (
-    AuditFilterForm, ConfirmForm, LearnerSearchForm, MakeBatchForm, OutcomeForm, ReissueForm, ReportFilterForm,
+    AuditFilterForm, ConfirmForm, LearnerSearchForm, LtiPlatformForm, MakeBatchForm, OutcomeForm, ReissueForm, ReportFilterForm,
     ResultFileForm, RevokeForm, RoleForm,
 )
 from .learners import learner_record, learner_search_query
@@ -252,6 +256,39 @@ def audit():
     return render_template("staff/admin/audit.html", form=form, page=page, query_args=_query_args(form))
 
 
+# --- Learning systems (LTI 1.3) -----------------------------------------------------------
+
+
+def _render_lti(form: LtiPlatformForm, status: int = 200):
+    return render_template("staff/admin/lti.html", form=form, platforms=all_platforms(db.session),
+                           tool_values=tool_values(), outbox=outbox_rows(db.session, 50)), status
+
+
+@bp.route("/lti")
+def lti_platforms():
+    return _render_lti(LtiPlatformForm(formdata=None))
+
+
+@bp.route("/lti/platforms", methods=["POST"])
+def register_lti_platform():
+    form = LtiPlatformForm()
+    if not form.validate_on_submit():
+        return _render_lti(form, 422)
+    try:
+        platform, created = register_platform(db.session, form.data_for_registration())
+    except RegistrationInvalid as invalid:
+        db.session.rollback()
+        for name, message in invalid.errors.items():
+            getattr(form, name).errors = [*getattr(form, name).errors, message]
+        return _render_lti(form, 422)
+    record_audit(db.session, current_user, "lti_platform", target_type="lti_platform", target_id=platform.id,
+                 details={"issuer": platform.issuer, "client_id": platform.client_id, "created": created,
+                          "deployments": platform.deployment_ids, "via": VIA_WEB})
+    db.session.commit()
+    flash(f"{'Registered' if created else 'Updated'} {platform.name}.", "success")
+    return redirect(url_for("admin.lti_platforms"), 303)
+
+
 # --- Reporting to regulators --------------------------------------------------------------
 
 
@@ -348,6 +385,7 @@ def report_batch_file(batch_id: int, name: str):
 
 
 @bp.route("/reporting/batches/<int:batch_id>/result-file", methods=["POST"])
+@accepts_files("result_file")
 def report_result_file(batch_id: int):
     batch = db.get_or_404(ReportBatch, batch_id)
     form = ResultFileForm()
