@@ -90,6 +90,12 @@ ACCESS = {
     "admin.certificate_pdf": ADMINS,
     "admin.reinstate_certificate": {**ADMINS, "admin": 422},  # an empty form: no reason given
     "admin.correct_certificate_amount": {**ADMINS, "admin": 422},  # an empty form: no amount given
+    "admin.change_quiz_attempts": {**ADMINS, "admin": 422},  # an empty form: no quiz chosen
+    "admin.record_completion": {**ADMINS, "admin": 422},  # an empty form: no course chosen
+    "admin.deactivate_account": {**ADMINS, "admin": 422},  # an empty form: no reason given
+    "admin.reactivate_account": {**ADMINS, "admin": 422},
+    "admin.delete_learner_account": {**ADMINS, "admin": 422},  # an empty form: no confirmation
+    "admin.send_password_reset": {**ADMINS, "admin": AWAY},  # the form is only its token: sent, back to the page
 }
 
 
