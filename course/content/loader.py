@@ -656,6 +656,20 @@ def course_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and (p / "course.yaml").exists())
 
 
+def _load_course_or_problem(course_dir: Path, root: Path, provider: Provider | None, found: list[Problem]) -> Course | None:
+    """load_course, with any failure it did not foresee recorded as that course's problem.
+
+    A file the checks did not anticipate (a folder where a file belongs, a file that cannot be
+    read) then takes down only its own course, and the last valid version keeps serving.
+    """
+    try:
+        return load_course(course_dir, root, provider, found)
+    except Exception as error:  # noqa: BLE001 (whatever it is, it is this course's problem, not every page's)
+        FileChecker(course_dir / "course.yaml", root, found).problem(
+            1, f"the course could not be read: {type(error).__name__}: {error}")
+        return None
+
+
 def load_catalogue(root: Path, previous: Catalogue | None = None, snapshots: Path | None = None) -> Catalogue:
     """Read all content under `root`.
 
@@ -667,7 +681,11 @@ def load_catalogue(root: Path, previous: Catalogue | None = None, snapshots: Pat
     root = Path(root)
     problems: list[Problem] = []
     now = datetime.now(UTC)
-    provider = load_provider(root, problems)
+    try:
+        provider = load_provider(root, problems)
+    except Exception as error:  # noqa: BLE001 (as for a course: the provider file's problem)
+        FileChecker(root / "provider.yaml", root, problems).problem(1, f"could not be read: {type(error).__name__}: {error}")
+        provider = None
     provider_failed = provider is None
     if provider_failed and previous is not None:
         provider = previous.provider
@@ -675,7 +693,7 @@ def load_catalogue(root: Path, previous: Catalogue | None = None, snapshots: Pat
     statuses: dict[str, CourseStatus] = {}
     for course_dir in course_dirs(root):
         found: list[Problem] = []
-        course = load_course(course_dir, root, provider, found)
+        course = _load_course_or_problem(course_dir, root, provider, found)
         problems.extend(found)
         course_problems = tuple(problem for problem in found if not problem.warning)
         warnings = tuple(problem for problem in found if problem.warning)

@@ -1,4 +1,5 @@
 """The live catalogue: re-read when a content file changes, and the one way a request reaches it."""
+import logging
 import os
 import threading
 import time
@@ -13,12 +14,15 @@ from course.core.clock import set_local_zone
 from .loader import load_catalogue
 from .model import Catalogue, Course
 
+logger = logging.getLogger(__name__)
+
 
 def content_fingerprint(root: Path) -> tuple:
-    """Cheap signature of every file under `root`: changes when any file is edited, added or removed."""
+    """Cheap signature of every file and folder under `root`: changes when any is edited, added or removed."""
     entries = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
+        entries.extend((dirpath, dirname, "folder") for dirname in dirnames)
         for filename in sorted(filenames):
             try:
                 stat = os.stat(os.path.join(dirpath, filename))
@@ -54,7 +58,12 @@ class ContentStore:
         if fingerprint != self._fingerprint:
             with self._lock:
                 if fingerprint != self._fingerprint:
-                    self._catalogue = load_catalogue(self.root, self._catalogue, self.snapshots)
+                    try:
+                        self._catalogue = load_catalogue(self.root, self._catalogue, self.snapshots)
+                    except Exception:  # noqa: BLE001 (the last catalogue read keeps serving)
+                        if self._catalogue is None:
+                            raise
+                        logger.exception("content under %s could not be read; the last version keeps serving", self.root)
                     self._fingerprint = fingerprint
         self._checked_at = checked_at
         return self._catalogue
