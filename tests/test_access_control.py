@@ -49,6 +49,7 @@ ACCESS = {
     "credits.badge_issuer": PUBLIC,
     "credits.badge_status_list": PUBLIC,
     "credits.verify_badge": PUBLIC,
+    "credits.verify_lookup": PUBLIC,
     "instructor.content_status": INSTRUCTORS,
     "instructor.module_preview": INSTRUCTORS,
     "instructor.questions_preview": INSTRUCTORS,

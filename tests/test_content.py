@@ -31,8 +31,11 @@ def test_project_content_passes_the_check(runner):
     assert result.exit_code == 0, result.output
     *warnings, summary = result.output.splitlines()
     assert summary.startswith("Content OK: ")
-    # Until the course is registered with PARS and CE Broker, its reported credit cannot be batched.
+    # The source names no planners, authors or reviewers; until the provider's records fill them in,
+    # and until the course is registered with PARS and CE Broker (its reported credit cannot be batched):
     assert [line.partition(": warning: ")[2] for line in warnings] == [
+        *(f"disclosure.{group} is empty: name everyone in that role and their relevant financial relationships "
+          "(or that they have none) before the course is offered" for group in ("planners", "authors", "reviewers")),
         "MOC credit is reported to ACCME PARS: add reporting.accme_activity_id once the activity is registered, "
         "or its completions cannot be batched",
         "credit reported to CE Broker needs reporting.ce_broker_course_number, or its completions cannot be batched",

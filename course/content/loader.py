@@ -12,13 +12,13 @@ from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from course.core.reference import BOARDS, PROFESSIONS, US_STATES
+from course.core.reference import BOARDS, LICENCE_TYPES, PROFESSIONS, US_STATES
 
 from .checker import ID_RE, FileChecker, read_yaml_file
 from .snapshots import Snapshot, current_snapshot, save_snapshot
 from .markdown import EVIDENCE_CLOSE, EVIDENCE_OPEN, cited_numbers, render_markdown
 from .model import (
-    Approval, Catalogue, CeBrokerReporting, Course, CourseStatus, Designation, EvaluationItem, LicenceFormat, Module, Objective, ParsReporting, Problem,
+    Approval, Catalogue, CeBrokerReporting, Course, CourseStatus, Designation, Disclosure, EvaluationItem, LicenceFormat, Module, Objective, ParsReporting, Person, Problem,
     Provider, Question, QuestionBank, QuizRules, Reference, Topic, errors_in,
 )
 from .quality import TIME_TOLERANCE, longest_keys, option_letter_named, time_estimate
@@ -36,7 +36,7 @@ STATEMENT_KEYS = ("disclosure", "implicit_bias", "cultural_competency")
 
 APPROVAL_FIELDS = {
     "id", "body", "kind", "number", "valid_from", "valid_until", "professions", "states",
-    "moc_board", "statement", "ce_broker", "pars",
+    "moc_board", "statement", "ce_broker", "pars", "licence_types",
 }
 CE_BROKER_PROVIDER_RE = re.compile(r"50-\d{1,9}")
 CE_BROKER_COURSE_RE = re.compile(r"20-\d{1,9}")
@@ -157,6 +157,11 @@ def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
     for state in states:
         if state not in US_STATES:
             checker.problem(entry.line_of("states"), f"unknown state {state!r} (use two-letter codes)")
+    licence_types = checker.field(entry, "licence_types", "text_list", required=False, default=())
+    for licence_type in licence_types:
+        if licence_type not in LICENCE_TYPES:
+            checker.problem(entry.line_of("licence_types"),
+                            f"unknown licence type {licence_type!r} (one of {', '.join(LICENCE_TYPES)})")
     valid_from = checker.field(entry, "valid_from", "date", required=False)
     valid_until = checker.field(entry, "valid_until", "date", required=False)
     if valid_from and valid_until and valid_until < valid_from:
@@ -175,8 +180,9 @@ def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
         return None
     return Approval(
         id=approval_id, body=body, kind=kind, number=number or None, valid_from=valid_from,
-        valid_until=valid_until, professions=frozenset(professions), states=frozenset(states),
-        moc_board=moc_board, statement=statement, ce_broker=ce_broker, pars=pars,
+        valid_until=valid_until, professions=tuple(p for p in PROFESSIONS if p in professions),
+        states=frozenset(states), moc_board=moc_board, statement=statement, ce_broker=ce_broker, pars=pars,
+        licence_types=frozenset(licence_types),
     )
 
 
@@ -185,7 +191,7 @@ def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
 COURSE_FIELDS = {
     "title", "summary", "audience", "audience_text", "format", "release_date", "expiry_date",
     "estimated_minutes", "pass_mark", "quiz", "objectives", "modules", "statements", "designations", "reporting",
-    "field_of_study",
+    "state_approvals", "disclosure", "accreditation_statements", "field_of_study",
 }
 
 
@@ -217,6 +223,13 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
     quiz = _read_quiz_rules(checker, data)
     statements = _read_statements(checker, data)
     designations = _read_designations(checker, data, provider)
+    designations += _read_state_approvals(checker, data, provider, designations)
+    disclosure = _read_disclosure(checker, data)
+    shown = checker.field(data, "accreditation_statements", "text_list", required=False, default=())
+    for approval_id in shown:
+        if provider is not None and approval_id not in provider.approvals:
+            checker.problem(data.line_of("accreditation_statements"),
+                            f"accreditation_statements names '{approval_id}', which provider.yaml does not list")
     activity_id, course_number = _read_reporting(checker, data, designations, provider)
 
     modules = _load_modules(checker, data, course_dir, root, objective_ids, reference_ids, problems)
@@ -257,6 +270,8 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
         version=_tree_hash(course_dir, root / "provider.yaml"),
         accme_activity_id=activity_id,
         ce_broker_course_number=course_number,
+        disclosure=disclosure,
+        accreditation_statements=tuple(shown),
     )
 
 
@@ -340,17 +355,37 @@ def _read_statements(checker: FileChecker, data: LineMap) -> tuple[tuple[str, st
     )
 
 
+DESIGNATION_FIELDS = {
+    "approval", "amount", "unit", "claim", "pharmacology_hours", "follows", "inferred", "level", "statement",
+}
+
+
 def _read_designations(checker: FileChecker, data: LineMap, provider: Provider | None) -> tuple[Designation, ...]:
-    designations = []
-    for entry in checker.entries(data, "designations", "a designation", required=False):
-        checker.unknown_keys(entry, {"approval", "amount", "unit", "claim", "pharmacology_hours"})
-        approval_id = checker.field(entry, "approval", "text")
-        if approval_id and provider is not None and approval_id not in provider.approvals:
-            checker.problem(entry.line_of("approval"), f"designation for '{approval_id}', which provider.yaml does not list")
-        if approval_id in {d.approval_id for d in designations}:
-            checker.problem(entry.line_of("approval"), f"'{approval_id}' is designated twice")
-        amount = checker.field(entry, "amount", "decimal")
-        claim = checker.field(entry, "claim", "text", required=False, default="fixed")
+    """The credit the course awards: `designations:`, each under an approval from provider.yaml."""
+    designations: list[Designation] = []
+    entries = list(checker.entries(data, "designations", "a designation", required=False))
+    for entry in entries:
+        checker.unknown_keys(entry, DESIGNATION_FIELDS)
+        approval_id = _approval_ref(checker, entry, provider, designations)
+        follows = checker.field(entry, "follows", "text", required=False)
+        followed = None
+        if follows is not None:
+            followed = next((d for d in designations if d.approval_id == follows), None)
+            if followed is None:
+                checker.problem(entry.line_of("follows"), f"follows '{follows}', which is not designated above this entry")
+            elif followed.claim != "variable" or followed.follows:
+                checker.problem(entry.line_of("follows"), f"follows '{follows}', whose credit is not claimed in steps")
+            approval = provider.approvals.get(approval_id) if provider and approval_id else None
+            if approval is not None and approval.moc_board is None:
+                checker.problem(entry.line_of("follows"), "only MOC credit follows another credit's claim")
+            if "claim" in entry:
+                checker.problem(entry.line_of("claim"), "credit that follows another's claim has no claim setting")
+        amount = checker.field(entry, "amount", "decimal", required=followed is None and follows is None)
+        if amount is None and followed is not None:
+            amount = followed.amount
+        if followed is not None and amount is not None and amount > followed.amount:
+            checker.problem(entry.line_of("amount"), f"amount exceeds the {followed.amount} of '{follows}' it follows")
+        claim = "fixed" if follows else checker.field(entry, "claim", "text", required=False, default="fixed")
         if claim not in CLAIM_KINDS:
             checker.problem(entry.line_of("claim"), f"claim must be one of {', '.join(CLAIM_KINDS)}")
         elif claim == "variable" and amount is not None and amount % Decimal("0.25"):
@@ -359,9 +394,76 @@ def _read_designations(checker: FileChecker, data: LineMap, provider: Provider |
         if pharmacology is not None and amount is not None and pharmacology > amount:
             checker.problem(entry.line_of("pharmacology_hours"), "pharmacology_hours exceed the amount designated")
         unit = checker.field(entry, "unit", "text")
+        inferred = checker.field(entry, "inferred", "bool", required=False, default=False)
+        level = checker.field(entry, "level", "text", required=False)
+        statement = checker.field(entry, "statement", "text", required=False)
         if approval_id and amount is not None and unit:
-            designations.append(Designation(approval_id, amount, unit, claim, pharmacology))
+            designations.append(Designation(approval_id, amount, unit, claim, pharmacology, follows=follows,
+                                            inferred=inferred, level=level, statement=statement))
     return tuple(designations)
+
+
+def _approval_ref(checker: FileChecker, entry: LineMap, provider: Provider | None, seen) -> str | None:
+    approval_id = checker.field(entry, "approval", "text")
+    if approval_id and provider is not None and approval_id not in provider.approvals:
+        checker.problem(entry.line_of("approval"), f"designation for '{approval_id}', which provider.yaml does not list")
+    if approval_id in {d.approval_id for d in seen}:
+        checker.problem(entry.line_of("approval"), f"'{approval_id}' is designated twice")
+    return approval_id
+
+
+def _read_state_approvals(checker: FileChecker, data: LineMap, provider: Provider | None,
+                          designations: tuple[Designation, ...]) -> tuple[Designation, ...]:
+    """`state_approvals:`: a board's approval of the provider, making a designation's credit acceptable to it.
+
+    Each becomes a Designation with the accepted designation's amount and unit, so a learner
+    licensed there gets a certificate with the board's provider number, and no second hour.
+    """
+    found: list[Designation] = []
+    for entry in checker.entries(data, "state_approvals", "a state approval", required=False):
+        checker.unknown_keys(entry, {"approval", "accepts", "inferred"})
+        approval_id = _approval_ref(checker, entry, provider, designations + tuple(found))
+        approval = provider.approvals.get(approval_id) if provider and approval_id else None
+        if approval is not None and not approval.states:
+            checker.problem(entry.line_of("approval"), f"'{approval_id}' names no states: designate its credit instead")
+        accepts = checker.field(entry, "accepts", "text")
+        accepted = next((d for d in designations if d.approval_id == accepts), None)
+        if accepts is not None and (accepted is None or accepted.follows):
+            checker.problem(entry.line_of("accepts"), f"accepts '{accepts}', which the course does not designate credit for")
+            continue
+        inferred = checker.field(entry, "inferred", "bool", required=False, default=False)
+        if approval_id and accepted is not None:
+            found.append(Designation(approval_id, accepted.amount, accepted.unit, accepted.claim,
+                                     accepted.pharmacology_hours, accepts=accepts, inferred=inferred))
+    return tuple(found)
+
+
+DISCLOSURE_GROUPS = ("planners", "authors", "reviewers")
+
+
+def _read_disclosure(checker: FileChecker, data: LineMap) -> Disclosure:
+    """`disclosure:` planners, authors and reviewers with their relationships; a warning while a group is empty."""
+    block = checker.field(data, "disclosure", "map", required=False)
+    groups: dict[str, tuple[Person, ...]] = {}
+    for group in DISCLOSURE_GROUPS:
+        people = []
+        if block is not None:
+            for entry in checker.entries(block, group, "a person", required=False):
+                checker.unknown_keys(entry, {"name", "credentials", "relationships"})
+                name = checker.field(entry, "name", "text")
+                credentials = checker.field(entry, "credentials", "text", required=False)
+                relationships = checker.field(entry, "relationships", "text")
+                if name and relationships:
+                    people.append(Person(name, credentials, relationships))
+        if not people:
+            line = block.line_of(group) if block is not None and group in block else (
+                block.line if block is not None else 1)
+            checker.warning(line, f"disclosure.{group} is empty: name everyone in that role and their relevant "
+                                  "financial relationships (or that they have none) before the course is offered")
+        groups[group] = tuple(people)
+    if block is not None:
+        checker.unknown_keys(block, set(DISCLOSURE_GROUPS))
+    return Disclosure(**groups)
 
 
 def _load_references(course_dir: Path, root: Path, problems: list[Problem]) -> tuple[Reference, ...]:

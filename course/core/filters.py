@@ -10,7 +10,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from .clock import as_utc, local_zone
-from .reference import PROFESSIONS
+from .reference import LICENCE_TYPES, PROFESSIONS
 
 
 def format_amount(amount: Decimal) -> str:
@@ -47,10 +47,19 @@ def profession_label(code: str | None) -> str:
     return PROFESSIONS.get(code, code) if code else "—"
 
 
+LICENCE_TYPE_SHORT = {"LPN": "LPN/LVN", "PT": "psychiatric technician", "OTHER": "other"}
+
+
+def licence_types(codes) -> str:
+    """{'APRN', 'RN'} -> 'RN or APRN', in the order of LICENCE_TYPES."""
+    return " or ".join(LICENCE_TYPE_SHORT.get(code, code) for code in LICENCE_TYPES if code in codes)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update({
         "credit_amount": format_amount,
         "long_date": long_date,
         "timestamp": timestamp,
         "profession_label": profession_label,
+        "licence_types": licence_types,
     })
