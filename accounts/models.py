@@ -44,6 +44,10 @@ class User(UserMixin, db.Model):
     # Raised on sign-out and password change: every session and remember-me cookie carries
     # the version it was issued under and stops working once it no longer matches.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Set by an administrator: a deactivated account cannot sign in, and its sessions end.
+    deactivated_at: Mapped[datetime | None]
+    # Set when the account is deleted: its personal data is gone, its certificates stay verifiable.
+    deleted_at: Mapped[datetime | None]
 
     licences: Mapped[list["Licence"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Licence.id"
@@ -54,6 +58,11 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}.{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login's check: a deactivated or deleted account is never signed in."""
+        return self.deactivated_at is None and self.deleted_at is None
 
     @property
     def is_admin(self) -> bool:

@@ -13,6 +13,7 @@ from course.content.store import course_or_404, current_catalogue
 from course.core.clock import now
 from course.core.database import owned_or_404, take_write_lock
 from course.core.extensions import db, limiter
+from course.core.input_checks import accepts_files
 from course.core.filters import calendar_day, format_amount
 from quizzes.attempts import completion_for
 
@@ -277,6 +278,7 @@ def badge_status_list(number: int):
 
 @bp.route("/verify", methods=["GET", "POST"])
 @limiter.limit(_verify_limit, methods=["POST"])
+@accepts_files("upload")
 def verify_badge():
     """Public: check an Open Badge credential file (pasted, or uploaded as .json or baked .png)."""
     form = BadgeVerifyForm()

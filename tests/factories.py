@@ -1,6 +1,10 @@
 """Test data, made through the functions the app uses: users, signed-in clients, quiz attempts
 (graded by quizzes.rules.grade), completions, evaluations and certificates (PDF drawn)."""
+import atexit
+import hashlib
 import re
+import shutil
+import tempfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 import threading
@@ -33,17 +37,22 @@ FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 CHEAP_PASSWORD_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 
+# Stored content snapshots of the suite's apps, one folder per content folder, outside the project.
+SNAPSHOTS = Path(tempfile.mkdtemp(prefix="ce-test-snapshots-"))
+atexit.register(shutil.rmtree, SNAPSHOTS, True)
 # A fixed Open Badges signing key (a Multikey secret key), so tests never write one into instance/.
 TEST_BADGE_KEY = "z3u2abcpi1M6SZWQ15hBnuebyFzYpXPBhGpFALjFg5N4ZMSG"
 
 
 def app_settings(**overrides) -> dict:
     """Settings for an app made by a test: the suite's defaults, then `overrides`."""
+    content = Path(overrides.get("CONTENT_DIR", FIXTURE_CONTENT))
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "BASE_URL": "http://localhost",
         "CONTENT_DIR": str(FIXTURE_CONTENT),
+        "CONTENT_SNAPSHOT_DIR": str(SNAPSHOTS / hashlib.sha256(str(content.resolve()).encode()).hexdigest()[:16]),
         "RATELIMIT_STORAGE_URI": "memory://",
         "PASSWORD_HASH_PARAMETERS": CHEAP_PASSWORD_HASHING,
         "BADGE_SIGNING_KEY": TEST_BADGE_KEY,

@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from course.core.reference import BOARDS, LICENCE_TYPES, PROFESSIONS, US_STATES
 
 from .checker import ID_RE, FileChecker, read_yaml_file
+from .snapshots import Snapshot, current_snapshot, save_snapshot
 from .markdown import EVIDENCE_CLOSE, EVIDENCE_OPEN, cited_numbers, render_markdown
 from .model import (
     Approval, Catalogue, CeBrokerReporting, Course, CourseStatus, Designation, Disclosure, EvaluationItem, LicenceFormat, Module, Objective, ParsReporting, Person, Problem,
@@ -46,9 +48,16 @@ def load_provider(root: Path, problems: list[Problem]) -> Provider | None:
     data = checker.mapping(read_yaml_file(checker), 1, "provider.yaml")
     if data is None:
         return None
-    checker.unknown_keys(data, {"name", "address", "approvals"})
+    checker.unknown_keys(data, {"name", "address", "time_zone", "approvals"})
     name = checker.field(data, "name", "text")
     address = checker.field(data, "address", "text_list", default=())
+    time_zone = checker.field(data, "time_zone", "text", required=False, default="UTC")
+    if time_zone is not None:
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            checker.problem(data.line_of("time_zone"), f"unknown time zone {time_zone!r}: use an IANA name such as "
+                                                       "America/Los_Angeles or America/New_York")
     approvals: dict[str, Approval] = {}
     for entry in checker.entries(data, "approvals", "an approval"):
         checker.unknown_keys(entry, APPROVAL_FIELDS)
@@ -64,7 +73,7 @@ def load_provider(root: Path, problems: list[Problem]) -> Provider | None:
                                                        f"'{approval.pars.cme_approval}' is not an approval listed here")
     if errors_in(problems) > count:
         return None
-    return Provider(name=name, address=address, approvals=MappingProxyType(approvals))
+    return Provider(name=name, address=address, approvals=MappingProxyType(approvals), time_zone=time_zone)
 
 
 def _pattern(checker: FileChecker, entry: LineMap, key: str, required: bool = True) -> str | None:
@@ -749,16 +758,36 @@ def course_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and (p / "course.yaml").exists())
 
 
-def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
+def _load_course_or_problem(course_dir: Path, root: Path, provider: Provider | None, found: list[Problem]) -> Course | None:
+    """load_course, with any failure it did not foresee recorded as that course's problem.
+
+    A file the checks did not anticipate (a folder where a file belongs, a file that cannot be
+    read) then takes down only its own course, and the last valid version keeps serving.
+    """
+    try:
+        return load_course(course_dir, root, provider, found)
+    except Exception as error:  # noqa: BLE001 (whatever it is, it is this course's problem, not every page's)
+        FileChecker(course_dir / "course.yaml", root, found).problem(
+            1, f"the course could not be read: {type(error).__name__}: {error}")
+        return None
+
+
+def load_catalogue(root: Path, previous: Catalogue | None = None, snapshots: Path | None = None) -> Catalogue:
     """Read all content under `root`.
 
     A course whose files fail the check is left out, or, if `previous` had a valid version
-    of it, that version keeps serving (and its status says it is stale).
+    of it, that version keeps serving (and its status says it is stale). With `snapshots` (a
+    folder), every valid version is also stored there, and a course that fails with no
+    previous version (a restart) serves its stored snapshot.
     """
     root = Path(root)
     problems: list[Problem] = []
     now = datetime.now(UTC)
-    provider = load_provider(root, problems)
+    try:
+        provider = load_provider(root, problems)
+    except Exception as error:  # noqa: BLE001 (as for a course: the provider file's problem)
+        FileChecker(root / "provider.yaml", root, problems).problem(1, f"could not be read: {type(error).__name__}: {error}")
+        provider = None
     provider_failed = provider is None
     if provider_failed and previous is not None:
         provider = previous.provider
@@ -766,7 +795,7 @@ def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
     statuses: dict[str, CourseStatus] = {}
     for course_dir in course_dirs(root):
         found: list[Problem] = []
-        course = load_course(course_dir, root, provider, found)
+        course = _load_course_or_problem(course_dir, root, provider, found)
         problems.extend(found)
         course_problems = tuple(problem for problem in found if not problem.warning)
         warnings = tuple(problem for problem in found if problem.warning)
@@ -777,10 +806,19 @@ def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
             courses[slug] = previous.courses[slug] if unchanged else course
             loaded_at = old_status.loaded_at if unchanged and old_status else now
             statuses[slug] = CourseStatus(slug, course.version, loaded_at, False, (), warnings)
+            if snapshots is not None and not unchanged:
+                save_snapshot(snapshots, root, slug, course.version, lambda copy, slug=slug: _snapshot_version(copy, slug))
         elif previous is not None and slug in previous.courses:
             courses[slug] = previous.courses[slug]
             loaded_at = old_status.loaded_at if old_status else None
-            statuses[slug] = CourseStatus(slug, courses[slug].version, loaded_at, True, course_problems, warnings)
+            source = old_status.source if old_status else "files"
+            statuses[slug] = CourseStatus(slug, courses[slug].version, loaded_at, True, course_problems, warnings, source)
+        elif snapshots is not None and (stored := _load_snapshot(snapshots, slug)) is not None:
+            snapshot, snapshot_course, snapshot_provider = stored
+            courses[slug] = snapshot_course
+            provider = provider or snapshot_provider
+            statuses[slug] = CourseStatus(slug, snapshot.version, snapshot.taken_at, True, course_problems, warnings,
+                                          "snapshot")
         else:
             statuses[slug] = CourseStatus(slug, None, None, False, course_problems, warnings)
     return Catalogue(
@@ -788,3 +826,19 @@ def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
         tuple(p for p in problems if p.warning),
     )
 
+
+def _snapshot_version(snapshot_root: Path, slug: str) -> str:
+    return _tree_hash(snapshot_root / slug, snapshot_root / "provider.yaml")
+
+
+def _load_snapshot(snapshots: Path, slug: str) -> tuple[Snapshot, Course, Provider] | None:
+    """The stored last valid version of `slug`, read and checked as content is; None if there is none."""
+    snapshot = current_snapshot(snapshots, slug)
+    if snapshot is None:
+        return None
+    ignored: list[Problem] = []
+    provider = load_provider(snapshot.root, ignored)
+    course = load_course(snapshot.root / slug, snapshot.root, provider, ignored) if provider else None
+    if course is None or course.version != snapshot.version:
+        return None
+    return snapshot, course, provider

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,13 @@ class Provider:
     name: str
     address: tuple[str, ...]
     approvals: Mapping[str, Approval]
+    # The IANA zone whose calendar days certificates, exports and report filters use
+    # (provider.yaml `time_zone`, e.g. America/Los_Angeles; UTC when not given).
+    time_zone: str = "UTC"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
 
 @dataclass(frozen=True)
@@ -284,6 +292,9 @@ class CourseStatus:
     stale: bool  # files fail the check, an earlier valid version is serving
     problems: tuple[Problem, ...]  # errors
     warnings: tuple[Problem, ...] = ()
+    # Where the serving version was read: "files" (the content folder, now or earlier in this
+    # process) or "snapshot" (the stored last valid version, at start-up: course.content.snapshots).
+    source: str = "files"
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,11 @@ from course.core.extensions import db
 from course.core.filters import calendar_day
 from credits.claims import claim_options, ended_for, ended_message
 from credits.eligibility import course_statements, current_designations
+from credits.evaluation import evaluation_submitted
 from quizzes.attempts import objective_statuses
 from quizzes.reading import course_progress, modules_read, record_module_read
+
+from .next_step import next_step
 
 bp = Blueprint("pages", __name__)
 
@@ -25,7 +28,7 @@ def course_page(slug: str):
     course = course_or_404(slug)
     provider = current_catalogue().provider
     today = calendar_day(now())
-    progress = objectives = credit = None
+    progress = objectives = credit = step = None
     ended = []
     if current_user.is_authenticated:
         read = modules_read(db.session, current_user.id, slug)
@@ -34,9 +37,11 @@ def course_page(slug: str):
         credit = claim_options(db.session, current_user, course, provider, today=today)
         day = credit.completion.completed_on or today
         ended = [ended_message(approval, day) for approval in ended_for(course, provider, current_user, day)]
+        step = next_step(course, objectives, evaluation_submitted(db.session, current_user.id, slug),
+                         bool(credit.certificates))
     return render_template(
         "pages/course.html", course=course, provider=provider, progress=progress,
-        objectives=objectives, credit=credit, designations=current_designations(course, provider, today),
+        objectives=objectives, credit=credit, next_step=step, designations=current_designations(course, provider, today),
         ended=ended, statements=course_statements(course, provider, today),
     )
 

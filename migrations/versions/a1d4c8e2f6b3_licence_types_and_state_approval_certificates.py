@@ -7,7 +7,7 @@ course_level, and the licence (state, type, number) a state approval's credit wa
 users.nabp_eprofile_id goes: no course designates pharmacy (ACPE) credit.
 
 Revision ID: a1d4c8e2f6b3
-Revises: e5b2c4d6f8a1
+Revises: f7a1c3e5b9d2
 Create Date: 2026-12-02 16:00:00.000000
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a1d4c8e2f6b3'
-down_revision = 'e5b2c4d6f8a1'
+down_revision = 'f7a1c3e5b9d2'
 branch_labels = None
 depends_on = None
 
