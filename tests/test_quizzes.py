@@ -354,3 +354,11 @@ def test_the_course_page_puts_the_next_step_first(client, learner):
     assert "claim your credit" in text and links == [f"{COURSE}/credit"]
     make_certificate(learner, approval_id="ama-pra")
     assert _next_step(client.get(COURSE).get_data(as_text=True)) is None
+
+
+def test_intro_says_an_attempt_covers_every_topic_of_the_blueprint(client, learner, content_dir):
+    from tests.test_content import _declare_topics
+
+    _declare_topics(content_dir, ["one", "two", "one", "two"])
+    read_module(client)
+    assert "3, drawn from a bank of 4, at least one from each of its 2 topics" in client.get(QUIZ).get_data(as_text=True)
