@@ -40,11 +40,14 @@ class User(UserMixin, db.Model):
     profession: Mapped[str | None] = mapped_column(String(40))
     birth_month: Mapped[int | None]
     birth_day: Mapped[int | None]
-    nabp_eprofile_id: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Raised on sign-out and password change: every session and remember-me cookie carries
     # the version it was issued under and stops working once it no longer matches.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Set by an administrator: a deactivated account cannot sign in, and its sessions end.
+    deactivated_at: Mapped[datetime | None]
+    # Set when the account is deleted: its personal data is gone, its certificates stay verifiable.
+    deleted_at: Mapped[datetime | None]
 
     licences: Mapped[list["Licence"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Licence.id"
@@ -55,6 +58,11 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}.{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login's check: a deactivated or deleted account is never signed in."""
+        return self.deactivated_at is None and self.deleted_at is None
 
     @property
     def is_admin(self) -> bool:
@@ -85,6 +93,8 @@ class Licence(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     state: Mapped[str] = mapped_column(String(2))
+    # One of course.core.reference.LICENCE_TYPES; None only for licences entered before the type was asked.
+    type: Mapped[str | None] = mapped_column(String(10))
     number: Mapped[str] = mapped_column(String(40))
 
     user: Mapped[User] = relationship(back_populates="licences")

@@ -12,6 +12,7 @@ from .forms import (
 )
 from .profiles import update_own_profile
 from .sessions import enforce_session_timeouts, start_session
+from .support import password_reset_message
 from .users import (
     EmailTaken, ResetTokenUsed, WrongPassword, authenticate, change_password, end_all_sessions,
     find_user_by_email, is_safe_redirect, make_reset_token, register_user, reset_password_once,
@@ -19,6 +20,7 @@ from .users import (
 )
 
 bp = Blueprint("accounts", __name__)
+DEACTIVATED_MESSAGE = "This account is deactivated. Contact the course provider to have it reactivated."
 bp.before_app_request(enforce_session_timeouts)
 
 
@@ -131,14 +133,18 @@ def sign_in():
             form.password.errors.append(_paused_message(wait))
             return render_template("accounts/sign_in.html", form=form), 429, {"Retry-After": str(wait)}
         user = authenticate(db.session, form.email.data, form.password.data)
-        if user is not None:
+        if user is not None and not user.is_active:
+            form.password.errors.append(DEACTIVATED_MESSAGE)
+            status = 403
+        elif user is not None:
             throttle.clear(key)
             db.session.commit()
             start_session(user, remember=form.remember.data)
             return _remember_device(redirect(_next_url()), user.email)
-        _wrong_password(form.email.data, key)
-        form.password.errors.append("That email and password do not match an account.")
-        status = 401
+        else:
+            _wrong_password(form.email.data, key)
+            form.password.errors.append("That email and password do not match an account.")
+            status = 401
     elif form.is_submitted():
         status = 422
     return render_template("accounts/sign_in.html", form=form), status
@@ -192,12 +198,10 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         user = find_user_by_email(db.session, form.email.data)
-        if user is not None:
+        if user is not None and user.is_active:
             token = make_reset_token(user, current_app.config["SECRET_KEY"])
             link = url_for("accounts.reset_password", token=token, _external=True)
-            send_mail(user.email, "Reset your password",
-                      f"Use this link within an hour to choose a new password:\n\n{link}\n\n"
-                      "If you did not ask for this, ignore this message; your password is unchanged.")
+            send_mail(user.email, *password_reset_message(link))
         flash("If an account uses that address, we have sent it a link to reset the password.", "info")
         return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/forgot_password.html", form=form), 422 if form.is_submitted() else 200
@@ -209,7 +213,7 @@ def reset_password(token: str):
     user = user_for_reset_token(
         db.session, token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_MAX_AGE"]
     )
-    if user is None:
+    if user is None or not user.is_active:
         return render_template("error.html", code=400, message=(
             "This password reset link is invalid, has expired or was already used. Ask for a new one."
         )), 400
@@ -250,4 +254,5 @@ def profile():
         return redirect(_next_url() if request.args.get("next") else url_for("accounts.profile"))
     elif form.is_submitted():
         status = 422
+    form.number_rows()
     return render_template("accounts/profile.html", form=form), status

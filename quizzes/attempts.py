@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from course.content.model import Course
 
-from .models import CourseCompletion, QuizAttempt, best_passed_percent
+from .models import CourseCompletion, QuizAllowance, QuizAttempt, best_passed_percent
 from .reading import modules_read
 from .rules import Allowance, Grade, QuestionSnapshot, allowance, draw_questions, grade, read_answers
 from .signals import quiz_passed
@@ -52,10 +52,21 @@ def attempts_for(session: Session, user_id: int, course_slug: str, objective_id:
 
 
 def attempt_allowance(session: Session, user_id: int, course: Course, objective_id: str, now: datetime) -> Allowance:
-    """Attempts left and the retake wait for the learner at this objective's quiz, counting submitted attempts."""
-    submitted = [a for a in attempts_for(session, user_id, course.slug, objective_id) if a.status == "submitted"]
+    """Attempts left and the retake wait for the learner at this objective's quiz, counting submitted attempts.
+
+    What an administrator allowed (quizzes.support) counts too: extra attempts, and a reset
+    after which earlier attempts no longer count.
+    """
+    granted = session.scalar(select(QuizAllowance).where(
+        QuizAllowance.user_id == user_id, QuizAllowance.course_slug == course.slug,
+        QuizAllowance.objective_id == objective_id,
+    ))
+    counted_after = granted.counted_after if granted else 0
+    submitted = [a for a in attempts_for(session, user_id, course.slug, objective_id)
+                 if a.status == "submitted" and a.number > counted_after]
     last_submitted = max((a.submitted_at for a in submitted), default=None)
-    return allowance(course.quiz, len(submitted), last_submitted, now)
+    return allowance(course.quiz, len(submitted), last_submitted, now,
+                     extra_attempts=granted.extra_attempts if granted else 0)
 
 
 def start_attempt(
@@ -64,7 +75,7 @@ def start_attempt(
 ) -> QuizAttempt:
     """Return the learner's open attempt for the objective, or draw a new one.
 
-    Raises QuizRefused if the module is unread or a retake limit applies.
+    Raises QuizRefused if the module is unread or a retake limit applies (see attempt_allowance).
     """
     refusal = quiz_refusal(session, user_id, course, objective_id)
     if refusal:

@@ -137,11 +137,12 @@ class RetakeRefusal(NamedTuple):
 
 
 def retake_refusal(
-    rules: QuizRules, submitted_count: int, last_submitted_at: datetime | None, now: datetime
+    rules: QuizRules, submitted_count: int, last_submitted_at: datetime | None, now: datetime, extra_attempts: int = 0,
 ) -> RetakeRefusal | None:
-    """Why a new attempt may not start, or None if it may."""
-    if rules.max_attempts is not None and submitted_count >= rules.max_attempts:
-        return RetakeRefusal(f"You have used all {rules.max_attempts} attempts allowed for this quiz.", 403)
+    """Why a new attempt may not start, or None if it may; `extra_attempts` were granted on top of max_attempts."""
+    if rules.max_attempts is not None and submitted_count >= rules.max_attempts + extra_attempts:
+        allowed = rules.max_attempts + extra_attempts
+        return RetakeRefusal(f"You have used all {allowed} attempts allowed for this quiz.", 403)
     if rules.wait_minutes and last_submitted_at is not None:
         ready_at = as_utc(last_submitted_at) + timedelta(minutes=rules.wait_minutes)
         if now < ready_at:
@@ -160,7 +161,9 @@ class Allowance:
     refusal: RetakeRefusal | None
 
 
-def allowance(rules: QuizRules, submitted_count: int, last_submitted_at: datetime | None, now: datetime) -> Allowance:
-    left = None if rules.max_attempts is None else max(0, rules.max_attempts - submitted_count)
-    return Allowance(rules.max_attempts, left, rules.wait_minutes,
-                     retake_refusal(rules, submitted_count, last_submitted_at, now))
+def allowance(rules: QuizRules, submitted_count: int, last_submitted_at: datetime | None, now: datetime,
+              extra_attempts: int = 0) -> Allowance:
+    allowed = None if rules.max_attempts is None else rules.max_attempts + extra_attempts
+    left = None if allowed is None else max(0, allowed - submitted_count)
+    return Allowance(allowed, left, rules.wait_minutes,
+                     retake_refusal(rules, submitted_count, last_submitted_at, now, extra_attempts))

@@ -17,8 +17,11 @@ from credits import administration
 from credits.corrections import reinstate
 from credits.errors import CertificateNotValid
 from credits.models import Certificate
+from course.core.clock import as_utc
+from quizzes.models import CourseCompletion, QuizAttempt
 from tests.factories import (
-    make_certificate, make_moc_learner, make_reported_certificate, make_user, post_form, sign_in, sign_in_as,
+    DEFAULT_PASSWORD, csrf_token, make_certificate, make_moc_learner, make_reported_certificate, make_user, post_form,
+    quiz_answers, sign_in, sign_in_as,
 )
 
 NOW = datetime(2025, 8, 1, 9, tzinfo=UTC)
@@ -41,10 +44,10 @@ def profile_form(user: User, **changes) -> dict:
     data = {
         "first_name": user.first_name, "last_name": user.last_name, "name": user.name,
         "profession": user.profession or "", "birth_month": user.birth_month or "", "birth_day": user.birth_day or "",
-        "nabp_eprofile_id": user.nabp_eprofile_id or "",
     }
     for index, licence in enumerate(user.licences):
         data[f"licences-{index}-state"], data[f"licences-{index}-number"] = licence.state, licence.number
+        data[f"licences-{index}-licence_type"] = licence.type or "RN"  # the form asks for the type
     for index, entry in enumerate(user.board_ids):
         data[f"board_ids-{index}-board"], data[f"board_ids-{index}-number"] = entry.board, entry.number
     data.update(changes)
@@ -80,11 +83,11 @@ def test_an_administrator_corrects_a_profile_with_a_reason_audited_before_and_af
                                  "name": {"from": "Jon Smiht", "to": "Jon Smith"},
                                  "last_name": {"from": "Smiht", "to": "Smith"},
                                  "profession": {"from": "physician", "to": "nurse"},
-                                 "licences": {"from": "NY 123", "to": "NY 124"},
+                                 "licences": {"from": "NY 123", "to": "NY RN 124"},
                                  "board_ids": {"from": "", "to": "ABIM 654321"}}}
     history = text_of(client.get(url))
     assert "Name on certificates Jon Smiht Jon Smith Ticket 88: licence card shown" in history
-    assert "Licences NY 123 NY 124" in history
+    assert "Licences NY 123 NY RN 124" in history
 
     again = post_form(client, url, profile_form(corrected, reason="Checking"))
     assert again.status_code == 303
@@ -312,3 +315,176 @@ def test_reinstate_and_correct_an_amount_from_the_command_line(runner):
     actions = [(entry.action, entry.actor_id, entry.details["via"]) for entry in audit_entries()]
     assert actions == [("certificate_revoke", None, "command line"), ("certificate_reinstate", None, "command line"),
                        ("certificate_amount_correct", None, "command line")]
+
+
+# --- Point 9: supporting a learner --------------------------------------------------------
+
+QUIZ = "/courses/sample-course/objectives/first-objective/quiz"
+
+
+class RecordingSender:
+    def __init__(self):
+        self.messages = []
+
+    def send(self, message):
+        self.messages.append(message)
+
+
+@pytest.fixture
+def outbox(app):
+    sender = RecordingSender()
+    app.extensions["mail_sender"] = sender
+    return sender.messages
+
+
+def two_clients(client, **learner_fields):
+    """(learner, the learner's signed-in client, an administrator's signed-in client)."""
+    learner = make_user(email="kim@example.org", name="Kim Learner", **learner_fields)
+    sign_in(client, learner.email)
+    admin_client = client.application.test_client()
+    sign_in_as(admin_client, "admin")
+    return learner, client, admin_client
+
+
+def start_quiz(client):
+    return client.post(QUIZ, data={"csrf_token": csrf_token(client, "/profile")})
+
+
+def fail_the_quiz(client):
+    response = start_quiz(client)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    attempt = db.session.get(QuizAttempt, int(response.headers["Location"].rsplit("/", 1)[1]))
+    client.post(f"/quiz/attempts/{attempt.id}", data={"csrf_token": csrf_token(client, "/profile"),
+                                                       **quiz_answers(attempt, right=0)})
+
+
+def test_an_extra_attempt_and_a_reset_let_a_learner_past_the_attempt_limit(client, content_dir):
+    course_yaml = content_dir / "sample-course" / "course.yaml"
+    course_yaml.write_text(course_yaml.read_text().replace("max_attempts: null", "max_attempts: 1"))
+    learner, learner_client, admin_client = two_clients(client)
+    learner_client.get("/courses/sample-course/modules/first-objective")
+    fail_the_quiz(learner_client)
+    assert "used all 1 attempts" in text_of(start_quiz(learner_client))
+
+    url = f"/admin/learners/{learner.id}"
+    refused = post_form(admin_client, f"{url}/quiz-attempts", {"objective": "sample-course/first-objective",
+                                                                "change": "extra", "reason": ""}, form_url=url)
+    assert refused.status_code == 422 and not audit_entries("quiz_extra_attempt")
+    granted = post_form(admin_client, f"{url}/quiz-attempts", {
+        "objective": "sample-course/first-objective", "change": "extra", "reason": "Browser crashed"}, form_url=url)
+    assert granted.status_code == 303
+    fail_the_quiz(learner_client)
+    assert "used all 2 attempts" in text_of(start_quiz(learner_client))
+
+    reset = post_form(admin_client, f"{url}/quiz-attempts", {
+        "objective": "sample-course/first-objective", "change": "reset", "reason": "Retaking after tutoring"},
+        form_url=url)
+    assert reset.status_code == 303
+    assert start_quiz(learner_client).status_code == 302
+    extra, reset_entry = audit_entries("quiz_extra_attempt") + audit_entries("quiz_reset")
+    assert extra.details | {"via": "web"} == {"course": "sample-course", "objective": "first-objective",
+                                             "extra_attempts": 1, "reason": "Browser crashed", "via": "web"}
+    assert reset_entry.details["attempts_set_aside"] == 2
+    assert len(db.session.scalars(select(QuizAttempt).where(QuizAttempt.user_id == learner.id)).all()) == 3
+
+    unknown = post_form(admin_client, f"{url}/quiz-attempts", {"objective": "sample-course/nope", "change": "extra",
+                                                                "reason": "x"}, form_url=url)
+    assert unknown.status_code == 422
+
+
+def test_a_completion_recorded_by_hand_opens_the_evaluation_and_the_claim(client):
+    learner, learner_client, admin_client = two_clients(client, profession="nurse")
+    url = f"/admin/learners/{learner.id}"
+    assert 'name="item-' not in learner_client.get("/courses/sample-course/evaluation").get_data(as_text=True)
+    future = post_form(admin_client, f"{url}/completion", {"course": "sample-course", "completed_on": "2999-01-01",
+                                                            "reason": "Paper"}, form_url=url)
+    assert future.status_code == 422 and "The completion date cannot be in the future." in text_of(future)
+    no_reason = post_form(admin_client, f"{url}/completion", {"course": "sample-course",
+                                                               "completed_on": "2025-07-20"}, form_url=url)
+    assert no_reason.status_code == 422
+    response = post_form(admin_client, f"{url}/completion", {
+        "course": "sample-course", "completed_on": "2025-07-20", "reason": "Paper attempt of 20 July, scored 90%"},
+        form_url=url)
+    assert response.status_code == 303
+    completion = db.session.scalar(select(CourseCompletion).where(CourseCompletion.user_id == learner.id))
+    assert completion.recorded_reason == "Paper attempt of 20 July, scored 90%"
+    assert as_utc(completion.completed_at).date().isoformat() == "2025-07-20"
+    assert "(recorded by hand: Paper attempt of 20 July, scored 90%)" in text_of(admin_client.get(url))
+    (entry,) = audit_entries("completion_by_hand")
+    assert entry.details["completed_on"] == "2025-07-20" and entry.target_id == str(learner.id)
+    assert 'name="item-' in learner_client.get("/courses/sample-course/evaluation").get_data(as_text=True)
+    again = post_form(admin_client, f"{url}/completion", {"course": "sample-course", "completed_on": "2025-07-21",
+                                                           "reason": "twice"}, form_url=url)
+    assert again.status_code == 409 and "has already completed" in text_of(again)
+
+
+def test_a_deactivated_account_is_signed_out_and_cannot_sign_in_until_reactivated(client, outbox):
+    learner, learner_client, admin_client = two_clients(client)
+    url = f"/admin/learners/{learner.id}"
+    assert post_form(admin_client, f"{url}/deactivate", {"reason": ""}, form_url=url).status_code == 422
+    response = post_form(admin_client, f"{url}/deactivate", {"reason": "Shared their login"}, form_url=url)
+    assert response.status_code == 303
+    assert "Deactivated" in text_of(admin_client.get(url))
+    assert learner_client.get("/profile").status_code == 302  # signed out
+    refused = post_form(learner_client, "/sign-in", {"email": learner.email, "password": DEFAULT_PASSWORD})
+    assert refused.status_code == 403 and "This account is deactivated." in text_of(refused)
+    wrong = post_form(learner_client, "/sign-in", {"email": learner.email, "password": "not the password"})
+    assert wrong.status_code == 401 and "deactivated" not in text_of(wrong)
+    post_form(learner_client, "/forgot-password", {"email": learner.email})
+    assert outbox == []
+    assert post_form(admin_client, f"{url}/password-reset", {}, form_url=url).status_code == 409
+
+    assert post_form(admin_client, f"{url}/reactivate", {"reason": "Confirmed identity"}, form_url=url).status_code == 303
+    sign_in(learner_client, learner.email)
+    assert [entry.action for entry in audit_entries()][-2:] == ["account_deactivate", "account_reactivate"]
+
+
+def test_an_administrator_cannot_deactivate_or_delete_their_own_account(client):
+    admin = sign_in_as(client, "admin")
+    url = f"/admin/learners/{admin.id}"
+    response = post_form(client, f"{url}/deactivate", {"reason": "oops"}, form_url=url)
+    assert response.status_code == 409 and "You cannot deactivate your own account" in text_of(response)
+    response = post_form(client, f"{url}/delete", {"confirm_email": admin.email, "reason": "oops"}, form_url=url)
+    assert response.status_code == 409 and "You cannot delete your own account" in text_of(response)
+
+
+def test_deleting_an_account_anonymises_it_and_keeps_its_certificates_verifiable(client):
+    learner, learner_client, admin_client = two_clients(
+        client, licences=[("NY", "123")], board_ids=[("ABIM", "123456")], birth_month=3, birth_day=14)
+    certificate = make_certificate(learner, approval_id="ancc")
+    url = f"/admin/learners/{learner.id}"
+    wrong = post_form(admin_client, f"{url}/delete", {"confirm_email": "someone@example.org", "reason": "GDPR"},
+                      form_url=url)
+    assert wrong.status_code == 422 and "That is not this account's email." in text_of(wrong)
+    response = post_form(admin_client, f"{url}/delete", {"confirm_email": "KIM@example.org",
+                                                          "reason": "Learner asked for erasure"}, form_url=url)
+    assert response.status_code == 303
+    db.session.expire_all()
+    deleted = db.session.get(User, learner.id)
+    assert (deleted.email, deleted.name, deleted.first_name, deleted.last_name) == (
+        f"deleted-{learner.id}@deleted.invalid", "Deleted account", "", "")
+    assert (deleted.licences, deleted.board_ids, deleted.birth_month, deleted.profession) == ([], [], None, None)
+    assert deleted.deleted_at is not None and not deleted.is_active
+    assert learner_client.get("/profile").status_code == 302
+    refused = post_form(learner_client, "/sign-in", {"email": "kim@example.org", "password": DEFAULT_PASSWORD})
+    assert refused.status_code == 401
+    verify = text_of(client.application.test_client().get(f"/verify/{certificate.code}"))
+    assert "Valid:" in verify and "Kim Learner" in verify
+    (entry,) = audit_entries("account_delete")
+    assert entry.details == {"reason": "Learner asked for erasure", "via": "web"}
+    assert "kim@example.org" not in admin_client.get(url).get_data(as_text=True)
+    assert "This account is deleted" in text_of(admin_client.get(url))
+
+
+def test_an_administrator_sends_a_password_reset_email_that_works(client, outbox):
+    learner, learner_client, admin_client = two_clients(client)
+    url = f"/admin/learners/{learner.id}"
+    response = post_form(admin_client, f"{url}/password-reset", {}, form_url=url)
+    assert response.status_code == 303
+    (message,) = outbox
+    assert message.to == "kim@example.org" and message.subject == "Reset your password"
+    link = re.search(r"http://localhost(/reset-password/\S+)", message.body).group(1)
+    anonymous = client.application.test_client()
+    assert post_form(anonymous, link, {"new_password": "a brand new phrase"}).status_code == 302
+    (entry,) = audit_entries("password_reset_sent")
+    assert entry.details == {"email": "kim@example.org", "via": "web"}

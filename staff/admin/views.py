@@ -45,8 +45,9 @@ from .forms import (
     AuditFilterForm, ConfirmForm, LearnerSearchForm, LtiPlatformForm, MakeBatchForm, OutcomeForm, ReissueForm, ReportFilterForm,
     ResultFileForm, RevokeForm, RoleForm,
 )
+from .audit_targets import target_labels
 from .learners import learner_record, learner_search_query
-from .support_forms import certificate_forms
+from .support_forms import certificate_forms, learner_forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -109,11 +110,14 @@ def learners():
     return render_template("staff/admin/learners.html", form=form, page=page, query_args=_query_args(form))
 
 
-def _render_learner(user: User, role_form: RoleForm | None = None, status: int = 200):
-    record = learner_record(db.session, user, _courses_by_title())
+def _render_learner(user: User, role_form: RoleForm | None = None, status: int = 200, **forms):
+    """The learner's record; `forms` replace the learner-support forms (support_forms.learner_forms)."""
+    courses = _courses_by_title()
+    record = learner_record(db.session, user, courses)
     return render_template(
         "staff/admin/learner.html", record=record, differences=differences_by_certificate(record.certificates, user),
         role_form=role_form or RoleForm(formdata=None, role=user.role), is_self=user.id == current_user.id,
+        **(learner_forms(user, courses) | forms),
     ), status
 
 
@@ -250,7 +254,9 @@ def audit():
     if not form.validate():
         return render_template("staff/admin/audit.html", form=form, page=None), 400
     page = paginate(db.session, audit_query(form.filters()), _page_number(), PER_PAGE)
-    return render_template("staff/admin/audit.html", form=form, page=page, query_args=_query_args(form))
+    targets = target_labels(db.session, (entry for entry, _ in page.rows))
+    return render_template("staff/admin/audit.html", form=form, page=page, query_args=_query_args(form),
+                           targets=targets)
 
 
 # --- Learning systems (LTI 1.3) -----------------------------------------------------------
