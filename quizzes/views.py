@@ -87,7 +87,7 @@ def submit(attempt_id: int):
                                course=course), refusal.status
     db.session.commit()
     if submission.completed_course:
-        flash("You have passed every quiz of this course.", "success")
+        flash("You have passed every quiz of this course. Submit the course evaluation to complete the course.", "success")
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt_id))
 
 
