@@ -362,3 +362,15 @@ def test_intro_says_an_attempt_covers_every_topic_of_the_blueprint(client, learn
     _declare_topics(content_dir, ["one", "two", "one", "two"])
     read_module(client)
     assert "3, drawn from a bank of 4, at least one from each of its 2 topics" in client.get(QUIZ).get_data(as_text=True)
+
+
+def test_a_practice_attempt_after_the_last_quiz_has_no_next_step_notice(client, learner):
+    for objective in ("first-objective", "second-objective"):
+        read_module(client, objective)
+        attempt = start(client, f"{COURSE}/objectives/{objective}/quiz")
+        submit(client, attempt, quiz_answers(attempt))
+    assert _next_step(client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True))
+    practice = start(client)
+    submit(client, practice, quiz_answers(practice))
+    assert _next_step(client.get(f"/quiz/attempts/{practice.id}").get_data(as_text=True)) is None
+    assert _next_step(client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True))
