@@ -4,6 +4,7 @@ from flask.cli import AppGroup
 
 from course.core.database import take_write_lock
 from course.core.extensions import db
+from course.core.validation import clean_name, name_problem
 
 from .audit import VIA_COMMAND_LINE, record_audit
 from .passwords import password_problem
@@ -23,11 +24,11 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
     if user is None:
         name = name or click.prompt("Full name")
         password = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        problem = password_problem(password, email, name)
+        problem = name_problem(name) or password_problem(password, email, name)
         if problem:
             raise click.ClickException(problem)
         try:
-            user = register_user(db.session, name=name, email=email, password=password, role="admin")
+            user = register_user(db.session, name=clean_name(name), email=email, password=password, role="admin")
         except EmailTaken as error:
             raise click.ClickException(f"{email} already has an account") from error
         record_audit(db.session, None, "role_change", target_type="user", target_id=user.id,

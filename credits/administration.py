@@ -14,8 +14,15 @@ from .certificates import reissue_certificate, revoke_certificate
 from .models import Certificate
 
 
+def _lock(session: Session, certificate: Certificate) -> None:
+    """Hold the certificate's row for this transaction and read it afresh, so that of two changes
+    at the same moment the second sees what the first did (and is refused if it is no longer valid)."""
+    session.refresh(certificate, with_for_update=True)
+
+
 def revoke(session: Session, certificate: Certificate, *, reason: str, actor: User | None, via: str, now: datetime) -> None:
     """Revoke a valid certificate, keeping the reason; raises CreditError if it cannot be."""
+    _lock(session, certificate)
     revoke_certificate(session, certificate, reason=reason, now=now)
     record_audit(session, actor, "certificate_revoke", target_type="certificate", target_id=certificate.id, now=now,
                  details={"code": certificate.code, "reason": certificate.revoked_reason, "via": via})
@@ -23,6 +30,7 @@ def revoke(session: Session, certificate: Certificate, *, reason: str, actor: Us
 
 def reissue(session: Session, certificate: Certificate, *, actor: User | None, via: str, now: datetime) -> Certificate:
     """Replace a valid certificate with one under the learner's current profile name (a name correction)."""
+    _lock(session, certificate)
     learner_name = session.get(User, certificate.user_id).name
     replacement = reissue_certificate(session, certificate, learner_name=learner_name, now=now)
     record_audit(session, actor, "certificate_reissue", target_type="certificate", target_id=certificate.id, now=now,

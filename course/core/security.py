@@ -1,6 +1,5 @@
 """Security headers on every response, and which proxy's forwarded headers are believed."""
-from flask import Flask, request
-from flask_login import current_user
+from flask import Flask, current_app, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -23,11 +22,18 @@ SECURITY_HEADERS = (
 HTTPS_ONLY_HEADERS = (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
 
 
+def _may_be_signed_in() -> bool:
+    """Whether the request carries a session or remember-me cookie naming a user, decided without
+    loading the user: this runs on every response, the database's error pages included."""
+    return bool(session.get("_user_id") or request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME",
+                                                                                        "remember_token")))
+
+
 def add_security_headers(response):
     """Add each header the view has not set itself; signed-in pages stay out of shared caches."""
     for name, value in SECURITY_HEADERS + (HTTPS_ONLY_HEADERS if request.is_secure else ()):
         response.headers.setdefault(name, value)
-    if current_user.is_authenticated:
+    if _may_be_signed_in():
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 
