@@ -24,7 +24,7 @@ def load_user(session_token: str) -> User | None:
     if not (user_id.isdigit() and version.isdigit()):
         return None
     user = db.session.scalar(select(User).where(User.id == int(user_id)))
-    if user is None or user.session_version != int(version):
+    if user is None or user.session_version != int(version) or not user.is_active:
         return None
     return user
 

@@ -1,6 +1,4 @@
 """Register, sign in, sign out, passwords and the profile page."""
-from types import SimpleNamespace
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
@@ -8,16 +6,21 @@ from course.core.extensions import db, limiter
 from course.core.mail import send_mail
 
 from . import throttle
-from .forms import ChangePasswordForm, ForgotPasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, SignInForm
-from .models import User
+from .forms import (
+    ChangePasswordForm, ForgotPasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, SignInForm, profile_data,
+    profile_defaults,
+)
+from .profiles import update_own_profile
 from .sessions import enforce_session_timeouts, start_session
+from .support import password_reset_message
 from .users import (
-    EmailTaken, ProfileData, ResetTokenUsed, WrongPassword, authenticate, change_password, end_all_sessions,
-    find_user_by_email, is_safe_redirect, make_reset_token, register_user, reset_password_once, update_profile,
+    EmailTaken, ResetTokenUsed, WrongPassword, authenticate, change_password, end_all_sessions,
+    find_user_by_email, is_safe_redirect, make_reset_token, register_user, reset_password_once,
     user_for_reset_token,
 )
 
 bp = Blueprint("accounts", __name__)
+DEACTIVATED_MESSAGE = "This account is deactivated. Contact the course provider to have it reactivated."
 bp.before_app_request(enforce_session_timeouts)
 
 
@@ -130,14 +133,18 @@ def sign_in():
             form.password.errors.append(_paused_message(wait))
             return render_template("accounts/sign_in.html", form=form), 429, {"Retry-After": str(wait)}
         user = authenticate(db.session, form.email.data, form.password.data)
-        if user is not None:
+        if user is not None and not user.is_active:
+            form.password.errors.append(DEACTIVATED_MESSAGE)
+            status = 403
+        elif user is not None:
             throttle.clear(key)
             db.session.commit()
             start_session(user, remember=form.remember.data)
             return _remember_device(redirect(_next_url()), user.email)
-        _wrong_password(form.email.data, key)
-        form.password.errors.append("That email and password do not match an account.")
-        status = 401
+        else:
+            _wrong_password(form.email.data, key)
+            form.password.errors.append("That email and password do not match an account.")
+            status = 401
     elif form.is_submitted():
         status = 422
     return render_template("accounts/sign_in.html", form=form), status
@@ -191,12 +198,10 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         user = find_user_by_email(db.session, form.email.data)
-        if user is not None:
+        if user is not None and user.is_active:
             token = make_reset_token(user, current_app.config["SECRET_KEY"])
             link = url_for("accounts.reset_password", token=token, _external=True)
-            send_mail(user.email, "Reset your password",
-                      f"Use this link within an hour to choose a new password:\n\n{link}\n\n"
-                      "If you did not ask for this, ignore this message; your password is unchanged.")
+            send_mail(user.email, *password_reset_message(link))
         flash("If an account uses that address, we have sent it a link to reset the password.", "info")
         return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/forgot_password.html", form=form), 422 if form.is_submitted() else 200
@@ -208,7 +213,7 @@ def reset_password(token: str):
     user = user_for_reset_token(
         db.session, token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_MAX_AGE"]
     )
-    if user is None:
+    if user is None or not user.is_active:
         return render_template("error.html", code=400, message=(
             "This password reset link is invalid, has expired or was already used. Ask for a new one."
         )), 400
@@ -232,7 +237,7 @@ def reset_password(token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileForm(obj=None if request.method == "POST" else _profile_defaults(current_user))
+    form = ProfileForm(obj=None if request.method == "POST" else profile_defaults(current_user))
     status = 200
     if form.add_licence.data:
         if not form.licences.add_row():
@@ -243,41 +248,11 @@ def profile():
             form.board_ids.errors = [f"Each board can be listed once: all {form.board_ids.max_entries} are listed."]
             status = 422
     elif form.validate_on_submit():
-        update_profile(db.session, current_user, _profile_data(form))
+        update_own_profile(db.session, current_user, profile_data(form))
         db.session.commit()
         flash("Your profile is saved.", "success")
-        return redirect(url_for("accounts.profile"))
+        return redirect(_next_url() if request.args.get("next") else url_for("accounts.profile"))
     elif form.is_submitted():
         status = 422
+    form.number_rows()
     return render_template("accounts/profile.html", form=form), status
-
-
-def _profile_defaults(user: User) -> SimpleNamespace:
-    """The profile as it is now, for WTForms' `obj=`, with one blank row to add to each list."""
-    return SimpleNamespace(
-        name=user.name,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        profession=user.profession or "",
-        licences=[SimpleNamespace(state=lic.state, number=lic.number) for lic in user.licences]
-        + [SimpleNamespace(state="", number="")],
-        board_ids=[SimpleNamespace(board=b.board, number=b.number) for b in user.board_ids]
-        + [SimpleNamespace(board="", number="")],
-        birth_month=user.birth_month,
-        birth_day=user.birth_day,
-        nabp_eprofile_id=user.nabp_eprofile_id,
-    )
-
-
-def _profile_data(form: ProfileForm) -> ProfileData:
-    return ProfileData(
-        name=form.name.data,
-        first_name=form.first_name.data,
-        last_name=form.last_name.data,
-        profession=form.profession.data,
-        licences=[(e.state.data, e.number.data) for e in form.licences.entries if e.state.data],
-        board_ids=[(e.board.data, e.number.data) for e in form.board_ids.entries if e.board.data],
-        birth_month=form.birth_month.data,
-        birth_day=form.birth_day.data,
-        nabp_eprofile_id=(form.nabp_eprofile_id.data or "").strip() or None,
-    )

@@ -11,7 +11,7 @@ from accounts.passwords import common_passwords, hash_password, needs_rehash, pa
 from course import create_app
 from course.core.extensions import db
 from tests.conftest import RecordingSender
-from tests.factories import DEFAULT_PASSWORD, app_settings, csrf_token, make_user, post_form, sign_in
+from tests.factories import DEFAULT_PASSWORD, TEST_BADGE_KEY, app_settings, csrf_token, make_user, post_form, sign_in
 
 STRONG_KEY = "5f0c9e2a7b41d8e3a96c2f07b5e18d4c3a2b9f60e7d15c48a3f92b06d7e4c1a8"
 
@@ -97,7 +97,8 @@ def test_session_cookie_flags(client):
 def test_production_cookies_are_secure(tmp_path):
     from course.core.config import load_config
 
-    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY, "BASE_URL": "https://ce.example.org"})
+    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY, "BASE_URL": "https://ce.example.org",
+                                    "BADGE_SIGNING_KEY": TEST_BADGE_KEY})
     assert config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]
 
 
@@ -153,7 +154,8 @@ def test_production_refuses_to_start_without_its_base_url(tmp_path, monkeypatch)
         load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY})
     with pytest.raises(ConfigError, match="scheme and host"):
         load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY, "BASE_URL": "ce.example.org/path"})
-    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY, "BASE_URL": "https://ce.example.org/"})
+    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY, "BASE_URL": "https://ce.example.org/",
+                                    "BADGE_SIGNING_KEY": TEST_BADGE_KEY})
     assert (config["SERVER_NAME"], config["PREFERRED_URL_SCHEME"]) == ("ce.example.org", "https")
 
 

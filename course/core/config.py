@@ -2,8 +2,11 @@
 
 `APP_ENV` picks the profile (development or production); the other settings come
 from `DATABASE_URL`, `SECRET_KEY`, `BASE_URL`, `TRUSTED_HOSTS`, `FORWARDED_ALLOW_IPS`,
-`PROXY_COUNT`, `MAIL_URL`, `MAIL_FROM`, `CONTENT_DIR` and `RATELIMIT_STORAGE_URI`.
+`PROXY_COUNT`, `MAIL_URL`, `MAIL_FROM`, `CONTENT_DIR`, `CONTENT_DRAFT_DIR`, `CONTENT_SNAPSHOT_DIR`,
+`RATELIMIT_STORAGE_URI`, `BADGE_SIGNING_KEY`, `BADGE_RETIRED_KEYS` and the LTI key files
+(`LTI_PRIVATE_KEY_FILE`, `LTI_RETIRED_KEYS_DIR`).
 """
+import hashlib
 import math
 import os
 import secrets
@@ -46,6 +49,21 @@ def _url_settings(base_url: str) -> dict:
         raise ConfigError(f"BASE_URL must be a scheme and host such as https://ce.example.org, not {base_url!r}")
     return {"BASE_URL": f"{parts.scheme}://{parts.netloc}", "SERVER_NAME": parts.netloc,
             "PREFERRED_URL_SCHEME": parts.scheme}
+
+
+def _content_folders(instance_path: Path, config: dict) -> dict:
+    """The draft folder beside the live content folder, and where its last valid versions are stored.
+
+    Snapshots default to a folder under instance/ named after the content folder's path, so two
+    content folders (two checkouts, or tests) never read each other's.
+    """
+    content = Path(config["CONTENT_DIR"]).resolve()
+    draft = config.get("CONTENT_DRAFT_DIR") or os.environ.get("CONTENT_DRAFT_DIR") or content.with_name(f"{content.name}-draft")
+    snapshots = config.get("CONTENT_SNAPSHOT_DIR") or os.environ.get("CONTENT_SNAPSHOT_DIR")
+    if not snapshots:
+        key = hashlib.sha256(str(content).encode()).hexdigest()[:12]
+        snapshots = Path(instance_path) / "content-snapshots" / f"{content.name}-{key}"
+    return {"CONTENT_DRAFT_DIR": str(draft), "CONTENT_SNAPSHOT_DIR": str(snapshots)}
 
 
 # A production SECRET_KEY must carry at least this many bits: 32 random bytes.
@@ -125,6 +143,9 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "WTF_CSRF_TIME_LIMIT": 3600 * 4,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # The LTI tool's private key (PEM) and the retired public keys still published (see lti/keys.py).
+        "LTI_PRIVATE_KEY_FILE": os.environ.get("LTI_PRIVATE_KEY_FILE", str(instance_path / "lti" / "private-key.pem")),
+        "LTI_RETIRED_KEYS_DIR": os.environ.get("LTI_RETIRED_KEYS_DIR", str(instance_path / "lti" / "retired-keys")),
     }
     secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
     if not secret:
@@ -155,7 +176,15 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
     extra_hosts = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
     # Requests naming any other Host are refused (400) in production.
     config["TRUSTED_HOSTS"] = [urlsplit(config["BASE_URL"]).hostname, *extra_hosts] if production else None
+    # Open Badges signing: a Multikey secret key and the public keys it replaced (credits/badges/keys.py);
+    # development generates one into instance/ instead.
+    badge_key = overrides.get("BADGE_SIGNING_KEY") or os.environ.get("BADGE_SIGNING_KEY")
+    if production and not badge_key:
+        raise ConfigError("BADGE_SIGNING_KEY must be set when APP_ENV=production (flask credits new-badge-key makes one)")
+    config["BADGE_SIGNING_KEY"] = badge_key
+    config["BADGE_RETIRED_KEYS"] = tuple(os.environ.get("BADGE_RETIRED_KEYS", "").replace(",", " ").split())
     config.update(overrides)
+    config.update(_content_folders(instance_path, config))
     if not config["MAIL_FROM"]:
         config["MAIL_FROM"] = f"no-reply@{urlsplit(config['BASE_URL']).hostname}"
     config["SQLALCHEMY_DATABASE_URI"] = _database_uri(config["SQLALCHEMY_DATABASE_URI"])

@@ -6,17 +6,23 @@ command that writes, starts its transaction with `take_write_lock`. On SQLite th
 another writer commits between its first read and its first write; other transactions
 `BEGIN` as readers, which in WAL mode never wait for a writer. On PostgreSQL nothing changes.
 """
+import functools
 import re
 from itertools import chain
 
+import click
 from flask import Flask, abort, request
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from .extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_BUSY_TIMEOUT_MS = 10_000  # the default of the SQLITE_BUSY_TIMEOUT_MS setting
+# PostgreSQL's SQLSTATEs for a write that lost to another: lock not available, deadlock,
+# serialisation failure.
+POSTGRES_CONFLICTS = frozenset({"55P03", "40P01", "40001"})
 WRITE_LOCK = "sqlite_write_lock"  # the execution option `take_write_lock` sets
 # C0 control characters other than tab, line feed and carriage return. PostgreSQL cannot store
 # NUL at all, and none of them belongs in a name, an answer or a search.
@@ -28,7 +34,37 @@ def take_write_lock(session: Session) -> None:
     session.connection(execution_options={WRITE_LOCK: True})
 
 
-def _sqlite_settings(dbapi_connection, connection_record) -> None:
+def is_write_conflict(error: OperationalError) -> bool:
+    """Whether `error` says another writer held the lock (SQLite: past the busy timeout)."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate in POSTGRES_CONFLICTS or "database is locked" in str(error.orig)
+
+
+def writes(command):
+    """Make a CLI command a writer: its transaction takes the write lock first, as a request's does.
+
+    A lock it cannot get in time (another command or request is writing) rolls back and exits 1
+    with one line instead of a traceback; so does a database that cannot be reached.
+    """
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            take_write_lock(db.session)
+            return command(*args, **kwargs)
+        except OperationalError as error:
+            db.session.rollback()
+            if is_write_conflict(error):
+                raise click.ClickException(
+                    "Another change is being written to the database right now; nothing was changed. "
+                    "Run the command again."
+                ) from None
+            first_line = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
+            raise click.ClickException(f"The database could not be used ({first_line}); nothing was changed.") from None
+
+    return run
+
+
+def _sqlite_settings(busy_timeout_ms: int, dbapi_connection, connection_record) -> None:
     """WAL lets readers work while one writer writes; busy_timeout makes writers wait, not fail.
 
     synchronous=NORMAL is SQLite's setting for WAL: a commit appends to the log without waiting
@@ -39,7 +75,7 @@ def _sqlite_settings(dbapi_connection, connection_record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -71,7 +107,8 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_settings)
+        busy_timeout = app.config.get("SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS)
+        event.listen(engine, "connect", functools.partial(_sqlite_settings, busy_timeout))
         event.listen(engine, "begin", _begin_sqlite_transaction)
     app.before_request(_refuse_control_characters)
     app.before_request(_writers_take_the_write_lock)

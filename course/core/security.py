@@ -1,22 +1,30 @@
-"""Security headers on every response, and which proxy's forwarded headers are believed."""
-from flask import Flask, current_app, request, session
+"""Security headers on every response, and which proxy's forwarded headers are believed.
+
+Pages are never framed (`frame-ancestors 'none'`) unless a request sets `g.frame_ancestors` to
+the origins that may frame it (the LTI package does, for a learning system's platform), and
+forms post only to this site unless a request adds origins in `g.form_action`.
+"""
+from flask import Flask, current_app, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    "form-action 'self'",
-])
+
+def content_security_policy(frame_ancestors: tuple[str, ...] = (), form_action: tuple[str, ...] = ()) -> str:
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors " + (" ".join(frame_ancestors) or "'none'"),
+        "form-action " + " ".join(("'self'", *form_action)),
+    ])
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 SECURITY_HEADERS = (
-    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
-    ("X-Frame-Options", "DENY"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
 HTTPS_ONLY_HEADERS = (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
@@ -31,6 +39,11 @@ def _may_be_signed_in() -> bool:
 
 def add_security_headers(response):
     """Add each header the view has not set itself; signed-in pages stay out of shared caches."""
+    frame_ancestors = tuple(g.get("frame_ancestors", ()))
+    response.headers.setdefault(
+        "Content-Security-Policy", content_security_policy(frame_ancestors, tuple(g.get("form_action", ()))))
+    if not frame_ancestors:  # X-Frame-Options cannot name origins: only a page nobody may frame sends it
+        response.headers.setdefault("X-Frame-Options", "DENY")
     for name, value in SECURITY_HEADERS + (HTTPS_ONLY_HEADERS if request.is_secure else ()):
         response.headers.setdefault(name, value)
     if _may_be_signed_in():
