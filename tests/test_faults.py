@@ -288,8 +288,8 @@ def test_double_clicked_profile_save_saves_once(database, postgres_url, content_
     try:
         browser = signed_in_browser(base, "kim@example.org")
         form = {"csrf_token": browser.csrf_token("/profile"), "first_name": "Kim", "last_name": "Lee", "name": "Kim Lee",
-                "profession": "nurse", "licences-0-state": "CA", "licences-0-number": "RN-2", "licences-1-state": "TX",
-                "licences-1-number": "RN-3", "birth_month": "", "birth_day": "", "nabp_eprofile_id": "",
+                "profession": "nurse", "licences-0-state": "CA", "licences-0-licence_type": "RN", "licences-0-number": "RN-2",
+                "licences-1-state": "TX", "licences-1-licence_type": "RN", "licences-1-number": "RN-3", "birth_month": "", "birth_day": "", "nabp_eprofile_id": "",
                 "submit": "Save profile"}
         results = run_at_once([lambda: browser.request("/profile", form)] * 5)
         assert {status for status, _ in results} <= {302, 409} and 302 in {status for status, _ in results}
