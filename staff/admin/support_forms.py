@@ -7,8 +7,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from accounts.forms import ProfileForm
 
 
-def reason_field(label: str = "Reason (kept in the audit trail)", message: str = "Give the reason.") -> TextAreaField:
-    return TextAreaField(label, validators=[DataRequired(message), Length(max=2000)], render_kw={"rows": 2})
+def reason_field(label: str = "Reason (kept in the audit trail)", message: str = "Give the reason.",
+                 field_id: str | None = None) -> TextAreaField:
+    """A required reason; `field_id` keeps each label tied to its own box where several forms share a page."""
+    return TextAreaField(label, validators=[DataRequired(message), Length(max=2000)], render_kw={"rows": 2},
+                         id=field_id)
 
 
 class AdminProfileForm(ProfileForm):
@@ -19,14 +22,14 @@ class AdminProfileForm(ProfileForm):
 
 class ReinstateForm(FlaskForm):
     reason = reason_field("Reason for reinstating (kept in the audit trail with the revocation it undoes)",
-                          "Give the reason for reinstating the certificate.")
+                          "Give the reason for reinstating the certificate.", "reinstate-reason")
     submit = SubmitField("Reinstate the certificate")
 
 
 class AmountForm(FlaskForm):
     amount = StringField("Corrected amount", validators=[DataRequired("Enter the corrected amount."), Length(max=20)])
     reason = reason_field("Reason for the correction (kept in the audit trail)",
-                          "Give the reason for correcting the amount.")
+                          "Give the reason for correcting the amount.", "amount-reason")
     submit = SubmitField("Reissue with the corrected amount")
 
 
