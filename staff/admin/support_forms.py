@@ -1,10 +1,17 @@
 """Forms of the learner-support pages: profile corrections, certificate corrections, quiz attempts,
 completions by hand, account deactivation and deletion, password-reset emails."""
+from dataclasses import replace
+
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, EmailField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from accounts.forms import ProfileForm
+from accounts.users import find_user_by_email
+from course.core.extensions import db
+from reports.exports import ReportFilters
+
+from .forms import ReportFilterForm
 
 
 def reason_field(label: str = "Reason (kept in the audit trail)", message: str = "Give the reason.") -> TextAreaField:
@@ -99,3 +106,18 @@ def learner_forms(user, courses) -> dict:
         "delete_form": DeleteAccountForm(formdata=None, email=user.email),
         "reset_form": PasswordResetForm(formdata=None),
     }
+
+
+class LearnerReportFilterForm(ReportFilterForm):
+    """The report filters, and one learner (by email) for the reports that take it."""
+
+    learner = EmailField("Learner's email (quiz responses need one)", validators=[Length(max=254)])
+
+    def validate_learner(self, field):
+        if field.data and find_user_by_email(db.session, field.data) is None:
+            raise ValidationError("No account has that email.")
+
+    def filters(self) -> ReportFilters:
+        chosen = super().filters()
+        learner = (self.learner.data or "").strip().lower() or None
+        return replace(chosen, learner=learner)
