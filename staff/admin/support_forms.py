@@ -14,26 +14,28 @@ from reports.exports import ReportFilters
 from .forms import ReportFilterForm
 
 
-def reason_field(label: str = "Reason (kept in the audit trail)", message: str = "Give the reason.") -> TextAreaField:
-    return TextAreaField(label, validators=[DataRequired(message), Length(max=2000)], render_kw={"rows": 2})
+def reason_field(label: str = "Reason (kept in the audit trail)", message: str = "Give the reason.", *,
+                 id: str) -> TextAreaField:
+    """A required reason; `id` keeps it apart from the other reasons on the same page (the name stays `reason`)."""
+    return TextAreaField(label, validators=[DataRequired(message), Length(max=2000)], render_kw={"rows": 2}, id=id)
 
 
 class AdminProfileForm(ProfileForm):
     reason = reason_field("Reason for the correction (kept in the audit trail with what changed)",
-                          "Give the reason for correcting the profile.")
+                          "Give the reason for correcting the profile.", id="profile-reason")
     submit = SubmitField("Save the correction")
 
 
 class ReinstateForm(FlaskForm):
     reason = reason_field("Reason for reinstating (kept in the audit trail with the revocation it undoes)",
-                          "Give the reason for reinstating the certificate.")
+                          "Give the reason for reinstating the certificate.", id="reinstate-reason")
     submit = SubmitField("Reinstate the certificate")
 
 
 class AmountForm(FlaskForm):
     amount = StringField("Corrected amount", validators=[DataRequired("Enter the corrected amount."), Length(max=20)])
     reason = reason_field("Reason for the correction (kept in the audit trail)",
-                          "Give the reason for correcting the amount.")
+                          "Give the reason for correcting the amount.", id="amount-reason")
     submit = SubmitField("Reissue with the corrected amount")
 
 
@@ -48,7 +50,7 @@ class QuizAllowanceForm(FlaskForm):
     objective = SelectField("Quiz", validators=[DataRequired("Choose the quiz.")])
     change = SelectField("Change", choices=[SelectChoice("extra", "Grant one extra attempt"),
                                             SelectChoice("reset", "Reset: earlier attempts no longer count")])
-    reason = reason_field(message="Give the reason.")
+    reason = reason_field(message="Give the reason.", id="quiz-reason")
     submit = SubmitField("Apply to the quiz")
 
     def __init__(self, *args, courses=(), **kwargs):
@@ -63,7 +65,7 @@ class CompletionForm(FlaskForm):
     course = SelectField("Course", validators=[DataRequired("Choose the course.")])
     completed_on = DateField("Completed on", validators=[InputRequired("Enter the day the learner completed it.")])
     reason = reason_field("Reason (e.g. the paper attempt it rests on; kept in the audit trail)",
-                          "Give the reason for recording the completion by hand.")
+                          "Give the reason for recording the completion by hand.", id="completion-reason")
     submit = SubmitField("Record the completion")
 
     def __init__(self, *args, courses=(), **kwargs):
@@ -74,14 +76,15 @@ class CompletionForm(FlaskForm):
 class AccountForm(FlaskForm):
     """Deactivate or reactivate (the reason is all it needs)."""
 
-    reason = reason_field()
+    reason = reason_field(id="account-reason")
     submit = SubmitField("Confirm")
 
 
 class DeleteAccountForm(FlaskForm):
     confirm_email = StringField("Type the account's email to confirm",
                                 validators=[DataRequired("Type the account's email to confirm.")])
-    reason = reason_field("Reason for deleting (kept in the audit trail)", "Give the reason for deleting the account.")
+    reason = reason_field("Reason for deleting (kept in the audit trail)", "Give the reason for deleting the account.",
+                          id="delete-reason")
     submit = SubmitField("Delete the account")
 
     def __init__(self, *args, email: str = "", **kwargs):
