@@ -40,7 +40,7 @@ serve-prod: $(VENV)/.app-installed
 ## Static analysis (fails on high severity) and, where its vulnerability service is
 ## reachable, a dependency audit of the pinned requirements.
 audit: $(VENV)/.dev-installed
-	$(BIN)/bandit -q -r course accounts quizzes credits reports staff --severity-level high
+	$(BIN)/bandit -q -r course accounts quizzes credits reports lti staff --severity-level high
 	@if $(BIN)/python -c "import urllib.request; urllib.request.urlopen('https://api.osv.dev', timeout=5)" 2>/dev/null; \
 	then $(BIN)/pip-audit --strict -s osv -r requirements.txt; \
 	else echo "pip-audit skipped: its vulnerability service (api.osv.dev) is not reachable from here" >&2; fi

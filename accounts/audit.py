@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relations
 
 from course.core.clock import utcnow
 from course.core.extensions import db
+from course.core.operator import host, os_user
 
 from .models import User
 
@@ -67,12 +68,20 @@ def record_audit(
     session: Session, actor: User | None, action: str, *, target_type: str | None = None,
     target_id: int | str | None = None, details: dict | None = None, now: datetime | None = None,
 ) -> AuditEntry:
-    """Add an entry for `action` taken by `actor` (None: the command line) and flush it."""
+    """Add an entry for `action` taken by `actor` (None: the command line) and flush it.
+
+    A command-line entry also names the operating-system user and the host that ran it, since
+    nobody is signed in there.
+    """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    details = dict(details or {})
+    if actor is None and details.get("via") == VIA_COMMAND_LINE:
+        details.setdefault("os_user", os_user())
+        details.setdefault("host", host())
     entry = AuditEntry(
         actor_id=actor.id if actor is not None else None, action=action, target_type=target_type,
-        target_id=None if target_id is None else str(target_id), details=details or {},
+        target_id=None if target_id is None else str(target_id), details=details,
         created_at=now or utcnow(),
     )
     session.add(entry)

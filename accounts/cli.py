@@ -16,16 +16,24 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @click.argument("email")
 @click.option("--name", help="Full name (asked for if the account is new).")
 @click.option("--password", envvar="ADMIN_PASSWORD", help="Password for a new account (asked for if not given).")
-@writes
 def create_admin(email: str, name: str | None, password: str | None) -> None:
     """Make EMAIL an administrator, creating the account if it does not exist."""
-    user = find_user_by_email(db.session, email)
-    if user is None:
+    if find_user_by_email(db.session, email) is None:  # ask before taking the write lock, not while holding it
         name = name or click.prompt("Full name")
         password = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
         problem = password_problem(password, email, name)
         if problem:
             raise click.ClickException(problem)
+    db.session.rollback()
+    _make_admin(email, name, password)
+
+
+@writes
+def _make_admin(email: str, name: str | None, password: str | None) -> None:
+    user = find_user_by_email(db.session, email)
+    if user is None:
+        if not (name and password):
+            raise click.ClickException(f"{email} was removed while you typed; run the command again.")
         try:
             user = register_user(db.session, name=name, email=email, password=password, role="admin")
         except EmailTaken as error:

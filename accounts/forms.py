@@ -10,7 +10,7 @@ from wtforms import (
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from course.core.reference import BOARDS, PROFESSIONS, US_STATES
+from course.core.reference import BOARDS, LICENCE_TYPES, PROFESSIONS, US_STATES
 from course.core.validation import one_line_name
 
 from .models import User
@@ -20,6 +20,9 @@ from .users import ProfileData
 MAX_LICENCES = 20
 LICENCE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .\-/]{0,39}$")
 STATE_CHOICES = [SelectChoice("", "State")] + [SelectChoice(code, code) for code in sorted(US_STATES)]
+LICENCE_TYPE_CHOICES = [SelectChoice("", "Licence type")] + [
+    SelectChoice(code, label) for code, label in LICENCE_TYPES.items()
+]
 BOARD_CHOICES = [SelectChoice("", "Board")] + [SelectChoice(code, f"{code}: {name}") for code, name in BOARDS.items()]
 PROFESSION_CHOICES = [SelectChoice("", "Choose your profession")] + [
     SelectChoice(code, label) for code, label in PROFESSIONS.items()
@@ -126,7 +129,14 @@ class LicenceForm(Form):
     """One licence row; a row left wholly blank is ignored."""
 
     state = SelectField("State", choices=STATE_CHOICES, validate_choice=False)
+    licence_type = SelectField("Licence type", choices=LICENCE_TYPE_CHOICES, validate_choice=False)
     number = StringField("Licence number", validators=[Length(max=40)])
+
+    def validate_licence_type(self, field):
+        if field.data and field.data not in LICENCE_TYPES:
+            raise ValidationError("Choose a licence type from the list.")
+        if self.state.data and not field.data:
+            raise ValidationError("Choose the type of this licence (RN, LPN/LVN, LCSW...).")
 
     def validate_state(self, field):
         if field.data and field.data not in US_STATES:
@@ -180,14 +190,19 @@ class ProfileForm(FlaskForm):
     birth_day = IntegerField(
         "Birth day (1-31)", validators=[Optional(), NumberRange(1, 31, "Enter a day from 1 to 31.")]
     )
-    nabp_eprofile_id = StringField("NABP e-Profile ID", validators=[Optional(), Length(max=20)])
     add_licence = SubmitField("Add another licence")
     add_board = SubmitField("Add another board ID")
     submit = SubmitField("Save profile")
 
-    def validate_nabp_eprofile_id(self, field):
-        if field.data and not re.fullmatch(r"\d{1,20}", field.data.strip()):
-            raise ValidationError("An NABP e-Profile ID is a number.")
+    def number_rows(self) -> None:
+        """Give each repeated row's fields labels with the row's number ("Licence 2 state")."""
+        for index, entry in enumerate(self.licences.entries, start=1):
+            entry.state.label.text = f"Licence {index} state"
+            entry.licence_type.label.text = f"Licence {index} type"
+            entry.number.label.text = f"Licence {index} number"
+        for index, entry in enumerate(self.board_ids.entries, start=1):
+            entry.board.label.text = f"Board {index}"
+            entry.number.label.text = f"Board {index} ID"
 
     def validate_birth_day(self, field):
         if (field.data is None) != (self.birth_month.data is None):
@@ -218,13 +233,12 @@ def profile_defaults(user: User) -> SimpleNamespace:
         first_name=user.first_name,
         last_name=user.last_name,
         profession=user.profession or "",
-        licences=[SimpleNamespace(state=lic.state, number=lic.number) for lic in user.licences]
-        + [SimpleNamespace(state="", number="")],
+        licences=[SimpleNamespace(state=lic.state, licence_type=lic.type or "", number=lic.number) for lic in user.licences]
+        + [SimpleNamespace(state="", licence_type="", number="")],
         board_ids=[SimpleNamespace(board=b.board, number=b.number) for b in user.board_ids]
         + [SimpleNamespace(board="", number="")],
         birth_month=user.birth_month,
         birth_day=user.birth_day,
-        nabp_eprofile_id=user.nabp_eprofile_id,
     )
 
 
@@ -234,9 +248,8 @@ def profile_data(form: ProfileForm) -> ProfileData:
         first_name=form.first_name.data,
         last_name=form.last_name.data,
         profession=form.profession.data,
-        licences=[(e.state.data, e.number.data) for e in form.licences.entries if e.state.data],
+        licences=[(e.state.data, e.licence_type.data, e.number.data) for e in form.licences.entries if e.state.data],
         board_ids=[(e.board.data, e.number.data) for e in form.board_ids.entries if e.board.data],
         birth_month=form.birth_month.data,
         birth_day=form.birth_day.data,
-        nabp_eprofile_id=(form.nabp_eprofile_id.data or "").strip() or None,
     )

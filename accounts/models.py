@@ -40,7 +40,6 @@ class User(UserMixin, db.Model):
     profession: Mapped[str | None] = mapped_column(String(40))
     birth_month: Mapped[int | None]
     birth_day: Mapped[int | None]
-    nabp_eprofile_id: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Raised on sign-out and password change: every session and remember-me cookie carries
     # the version it was issued under and stops working once it no longer matches.
@@ -94,6 +93,8 @@ class Licence(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     state: Mapped[str] = mapped_column(String(2))
+    # One of course.core.reference.LICENCE_TYPES; None only for licences entered before the type was asked.
+    type: Mapped[str | None] = mapped_column(String(10))
     number: Mapped[str] = mapped_column(String(40))
 
     user: Mapped[User] = relationship(back_populates="licences")

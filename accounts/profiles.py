@@ -15,7 +15,7 @@ NAME_FIELDS = ("name", "first_name", "last_name")
 PROFILE_FIELDS = {
     "name": "Name on certificates", "first_name": "First name", "last_name": "Last name",
     "profession": "Profession", "licences": "Licences", "board_ids": "Board IDs",
-    "birth": "Birth month/day", "nabp_eprofile_id": "NABP e-Profile ID",
+    "birth": "Birth month/day",
 }
 
 
@@ -32,10 +32,9 @@ def profile_snapshot(user: User) -> dict[str, str]:
     return {
         "name": user.name, "first_name": user.first_name, "last_name": user.last_name,
         "profession": user.profession or "",
-        "licences": "; ".join(sorted(f"{licence.state} {licence.number}" for licence in user.licences)),
+        "licences": "; ".join(sorted(" ".join(filter(None, (licence.state, licence.type, licence.number))) for licence in user.licences)),
         "board_ids": "; ".join(sorted(f"{entry.board} {entry.number}" for entry in user.board_ids)),
         "birth": f"{user.birth_month}/{user.birth_day}" if user.birth_month else "",
-        "nabp_eprofile_id": user.nabp_eprofile_id or "",
     }
 
 

@@ -86,11 +86,10 @@ class ProfileData:
     first_name: str
     last_name: str
     profession: str
-    licences: list[tuple[str, str]]  # (state, number)
+    licences: list[tuple[str, str, str]]  # (state, licence type, number)
     board_ids: list[tuple[str, str]]  # (board, id)
     birth_month: int | None
     birth_day: int | None
-    nabp_eprofile_id: str | None
 
 
 def update_profile(session: Session, user: User, data: ProfileData) -> None:
@@ -101,15 +100,16 @@ def update_profile(session: Session, user: User, data: ProfileData) -> None:
     user.profession = data.profession
     user.birth_month = data.birth_month
     user.birth_day = data.birth_day
-    user.nabp_eprofile_id = data.nabp_eprofile_id or None
-    wanted = {(state, number.strip()) for state, number in data.licences}
+    wanted = {(state, number.strip()): licence_type for state, licence_type, number in data.licences}
     for licence in list(user.licences):
         if (licence.state, licence.number) not in wanted:
             user.licences.remove(licence)
+        else:
+            licence.type = wanted[(licence.state, licence.number)] or None
     existing = {(licence.state, licence.number) for licence in user.licences}
-    for state, number in data.licences:
+    for state, licence_type, number in data.licences:
         if (state, number.strip()) not in existing:
-            user.licences.append(Licence(state=state, number=number.strip()))
+            user.licences.append(Licence(state=state, type=licence_type or None, number=number.strip()))
             existing.add((state, number.strip()))
     boards = dict(data.board_ids)
     for board_id in list(user.board_ids):

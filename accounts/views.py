@@ -254,4 +254,5 @@ def profile():
         return redirect(_next_url() if request.args.get("next") else url_for("accounts.profile"))
     elif form.is_submitted():
         status = 422
+    form.number_rows()
     return render_template("accounts/profile.html", form=form), status

@@ -117,9 +117,18 @@ def revoke_certificate(session: Session, certificate: Certificate, *, reason: st
 
 
 def credit_totals(certificates: Iterable[Certificate]) -> list[tuple[str, Decimal]]:
-    """Total credit per unit over the valid certificates, units in the order first met."""
-    totals: dict[str, Decimal] = defaultdict(Decimal)
+    """Total credit per unit over the valid certificates, units in the order first met.
+
+    Each course's credit counts once per unit: certificates that carry the same credit (the
+    ANCC contact hour, and a state board's approval accepting it) add it once, the largest
+    amount among them.
+    """
+    counted: dict[tuple[str, str, str], Decimal] = {}
     for certificate in certificates:
         if certificate.status == "valid":
-            totals[certificate.unit] += certificate.amount
+            key = (certificate.unit, certificate.course_slug, certificate.credit_of or certificate.approval_id)
+            counted[key] = max(counted.get(key, Decimal(0)), certificate.amount)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for (unit, _, _), amount in counted.items():
+        totals[unit] += amount
     return list(totals.items())

@@ -82,7 +82,15 @@ class Certificate(db.Model):
     pharmacology_hours: Mapped[Decimal | None] = mapped_column(AMOUNT)
     approval_body: Mapped[str] = mapped_column(Text)
     approval_number: Mapped[str | None] = mapped_column(String(40))
-    statement: Mapped[str] = mapped_column(Text)
+    statement: Mapped[str] = mapped_column(Text)  # the approval's statement, then the designation's, as prescribed
+    # The approval whose credit this is: its own, or for a state approval the designation it accepts,
+    # so a transcript counts one hour of learning once however many boards accept it.
+    credit_of: Mapped[str | None] = mapped_column(String(100))
+    course_level: Mapped[str | None] = mapped_column(String(100))
+    # The licence a state approval's credit was claimed for (boards such as California's require it printed).
+    licence_state: Mapped[str | None] = mapped_column(String(2))
+    licence_type: Mapped[str | None] = mapped_column(String(10))
+    licence_number: Mapped[str | None] = mapped_column(String(40))
 
     # The claim behind it: attestation for variable credit, and what MOC reporting to ACCME needs.
     attested_at: Mapped[datetime | None]

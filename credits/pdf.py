@@ -78,6 +78,11 @@ def credit_line(certificate: Certificate) -> str:
     return f"{format_amount(certificate.amount)} {certificate.unit}"
 
 
+def licence_line(certificate: Certificate) -> str:
+    """The licence a state approval's credit was claimed for: "CA RN 12345"."""
+    return " ".join(part for part in (certificate.licence_state, certificate.licence_type, certificate.licence_number) if part)
+
+
 def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
     """The certificate as a one-page landscape PDF."""
     buffer = io.BytesIO()
@@ -111,8 +116,13 @@ def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
     page.text(f"Accrediting or approving body: {certificate.approval_body}", size=10, centred=True)
     if certificate.approval_number:
         page.text(f"Provider or approval number: {certificate.approval_number}", size=10, centred=True)
+    if certificate.licence_number:
+        page.text(f"Licence: {licence_line(certificate)}", size=10, centred=True)
+    if certificate.course_level:
+        page.text(f"Course level: {certificate.course_level}", size=10, centred=True)
     page.space(8)
-    page.text(certificate.statement, size=9, colour=MUTED, leading=11.5)
+    for paragraph in certificate.statement.split("\n\n"):
+        page.text(paragraph, size=9, colour=MUTED, leading=11.5, after=3)
 
     bottom, qr_size = 40, 84
     verify_line = f"Verify at: {verify_url}"

@@ -13,6 +13,7 @@ from course.content.store import course_or_404, current_catalogue
 from course.core.clock import now
 from course.core.database import owned_or_404, take_write_lock
 from course.core.extensions import db, limiter
+from course.core.input_checks import accepts_files
 from course.core.filters import calendar_day, format_amount
 from quizzes.attempts import completion_for
 
@@ -28,12 +29,13 @@ from .badges.credential import (
     verification_method,
 )
 from .certificates import certificates_of, credit_totals, find_by_code, verify_url
-from .claims import ClaimRequest, claim_credit, claim_options, missing_message
+from .claims import ClaimRequest, claim_credit, claim_options, ended_message, missing_message
 from .errors import CreditError, EvaluationInvalid
 from .evaluation import evaluation_of, submit_evaluation
 from .forms import (
     BadgeVerifyForm,
     ClaimForm,
+    VerifyForm,
     add_evaluation_errors,
     claim_form,
     evaluation_answers,
@@ -114,11 +116,12 @@ def claim(slug: str, approval_id: str):
     if not form.validate_on_submit():
         refusal = Refusal(approval_id, "Your form expired. Please reload the page and claim again.", 400)
         return _render_claim_page(course, refusal)
-    request = ClaimRequest(amount=form.amount.data, attested=form.attested.data, moc_consent=form.moc_consent.data)
+    claim_request = ClaimRequest(amount=form.amount.data, attested=form.attested.data,
+                                 moc_consent=form.moc_consent.data)
     try:
         certificate, issued_now = claim_credit(
             db.session, user=current_user, course=course, provider=current_catalogue().provider,
-            approval_id=approval_id, request=request, now=now(),
+            approval_id=approval_id, request=claim_request, now=now(),
         )
     except CreditError as error:
         return _render_claim_page(course, Refusal(approval_id, error.message, error.status, error.field))
@@ -131,7 +134,8 @@ def claim(slug: str, approval_id: str):
 
 
 def _render_claim_page(course: Course, refusal: Refusal | None = None):
-    standing = claim_options(db.session, current_user, course, current_catalogue().provider)
+    standing = claim_options(db.session, current_user, course, current_catalogue().provider,
+                             today=calendar_day(now()))
     forms = {}
     for option in standing.options:
         refused_here = refusal is not None and refusal.approval_id == option.approval_id
@@ -141,7 +145,7 @@ def _render_claim_page(course: Course, refusal: Refusal | None = None):
         forms[option.approval_id] = form
     return render_template(
         "credits/claim.html", course=course, standing=standing, forms=forms, refusal=refusal,
-        missing_message=missing_message,
+        missing_message=missing_message, ended_message=ended_message, today=calendar_day(now()),
     ), refusal.status if refusal else 200
 
 
@@ -166,6 +170,18 @@ def certificate_download(certificate_id: int):
 
 def _verify_limit() -> str:
     return current_app.config["VERIFY_RATE_LIMIT"]
+
+
+@bp.route("/verify")
+@limiter.limit(_verify_limit)
+def verify_lookup():
+    """Public: a form to type a verification code; a code typed in goes to its verify page."""
+    form = VerifyForm(request.args)
+    if "code" not in request.args:
+        return render_template("credits/verify_lookup.html", form=form)
+    if form.validate():
+        return redirect(url_for("credits.verify", code=form.code.data.strip()), code=303)
+    return render_template("credits/verify_lookup.html", form=form), 400
 
 
 @bp.route("/verify/<code>")
@@ -262,6 +278,7 @@ def badge_status_list(number: int):
 
 @bp.route("/verify", methods=["GET", "POST"])
 @limiter.limit(_verify_limit, methods=["POST"])
+@accepts_files("upload")
 def verify_badge():
     """Public: check an Open Badge credential file (pasted, or uploaded as .json or baked .png)."""
     form = BadgeVerifyForm()

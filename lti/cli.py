@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 
 from accounts.audit import VIA_COMMAND_LINE, record_audit
 from course.core.clock import now
-from course.core.database import take_write_lock
+from course.core.database import writes
 from course.core.extensions import db
 
 from .keys import rotate_key
@@ -28,10 +28,10 @@ lti_cli = AppGroup("lti", help="LTI 1.3: register learning systems, the tool's k
               help="An origin allowed to show the tool in an iframe, e.g. https://school.instructure.com "
                    "(repeat; default: the issuer's and the login URL's origins).")
 @click.option("--auth-audience", help="The audience of token requests, if the platform wants one other than its token URL.")
+@writes
 def register(name, issuer, client_id, auth_login_url, auth_token_url, key_set_url, deployment_ids, frame_origins,
              auth_audience) -> None:
     """Register a platform (issuer + client id); run again to add deployment ids or change its URLs."""
-    take_write_lock(db.session)
     data = PlatformData(name=name, issuer=issuer, client_id=client_id, auth_login_url=auth_login_url,
                         auth_token_url=auth_token_url, key_set_url=key_set_url, deployment_ids=list(deployment_ids),
                         frame_origins=list(frame_origins), auth_audience=auth_audience)
@@ -63,9 +63,9 @@ def show_tool_values() -> None:
 
 
 @lti_cli.command("rotate-key")
+@writes
 def rotate() -> None:
     """Make a new tool key; the old public key stays in the JWKS (remove its file from LTI_RETIRED_KEYS_DIR later)."""
-    take_write_lock(db.session)
     old_kid, new_kid = rotate_key(current_app.config)
     record_audit(db.session, None, "lti_key_rotation", target_type="lti_key", target_id=new_kid,
                  details={"old_kid": old_kid, "new_kid": new_kid, "via": VIA_COMMAND_LINE})

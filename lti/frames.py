@@ -2,7 +2,8 @@
 
 A page in a cross-site iframe gets only cookies marked `SameSite=None; Secure`, and the launch
 itself is a cross-site POST, so a session begun by an LTI login carries that mark (over HTTPS
-only: browsers refuse SameSite=None without Secure). Every other session keeps the app's Lax
+only: browsers refuse SameSite=None without Secure), and is Partitioned, which browsers that
+block third-party cookies still keep (for that platform's pages only). Every other session keeps the app's Lax
 cookie. Such a session remembers its platform's origins, and its pages may be framed by them
 and by nobody else.
 """
@@ -31,6 +32,10 @@ class LtiSessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return True if self._cross_site() else super().get_cookie_secure(app)
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        """Partitioned (CHIPS): kept per top-level site, so browsers that block other third-party cookies keep it."""
+        return True if self._cross_site() else super().get_cookie_partitioned(app)
 
 
 def allow_platform_frames() -> None:

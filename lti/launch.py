@@ -121,8 +121,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         body = self._jwt.get("body", {})
         aud = body.get("aud")
         if isinstance(aud, list):
-            return body["azp"] if body.get("azp") in aud else (aud[0] if aud else "")
-        return aud
+            aud = body["azp"] if body.get("azp") in aud else (aud[0] if aud else "")
+        return aud if isinstance(aud, str) else ""
 
     def get_public_key(self):
         header = self._jwt.get("header", {})
@@ -182,8 +182,6 @@ MESSAGES = {
     "Missing state param": f"The launch came without its state. {AGAIN}",
     "State not found": f"The launch does not match a sign-in started in this browser. {AGAIN}",
     "Invalid Nonce.": f"The launch's nonce does not match the sign-in started in this browser. {AGAIN}",
-    "Registration not found.": "This learning system (issuer and client id) is not registered with this site. "
-                               "Ask an administrator to register it.",
     "Client id not registered for this issuer": "The launch is addressed to a client id not registered for its "
                                                 "learning system (aud).",
 }
@@ -199,14 +197,21 @@ def validate_launch(request, session: Session, config, now: datetime, http: requ
         raise CookiesBlocked(state)
     try:
         message_launch.validate()
-    except LaunchRefused:
-        raise
+    except (TypeError, AttributeError, KeyError, ValueError) as error:  # claims of the wrong JSON types
+        raise LaunchRefused(f"The launch's id_token is malformed. {AGAIN}") from error
     except LtiException as error:
         text = str(error)
+        body = message_launch._jwt.get("body") or {}
+        if text == "Registration not found.":
+            raise LaunchRefused(f"This learning system (issuer {body.get('iss')!r}, client id "
+                                f"{message_launch.get_client_id()!r}) is not registered with this site. "
+                                "Ask an administrator to register it.") from error
         if text.startswith("The deployment ID"):
             raise LaunchRefused(f"{text} Ask an administrator to add this deployment to the registration.") from error
         raise LaunchRefused(MESSAGES.get(text, f"The launch could not be accepted: {text}")) from error
     claims = dict(message_launch.get_launch_data())
+    if not isinstance(claims["nonce"], str) or len(claims["nonce"]) > 255:
+        raise LaunchRefused(f"The launch's nonce is not a string of at most 255 characters. {AGAIN}")
     spend_nonce(session, claims["iss"], claims["nonce"], datetime.fromtimestamp(int(claims["exp"]), UTC), now)
     return Launch(tool_conf.platform, claims)
 
@@ -219,7 +224,7 @@ def spend_nonce(session: Session, issuer: str, nonce: str, expires_at: datetime,
     session.execute(delete(LtiUsedNonce).where(LtiUsedNonce.expires_at < now - timedelta(seconds=CLOCK_SKEW)))
     try:
         with session.begin_nested():
-            session.add(LtiUsedNonce(issuer=issuer, nonce=nonce[:255],
+            session.add(LtiUsedNonce(issuer=issuer, nonce=nonce,
                                      expires_at=expires_at + timedelta(seconds=CLOCK_SKEW)))
             session.flush()
     except IntegrityError as error:

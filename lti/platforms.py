@@ -39,7 +39,7 @@ class PlatformData:
     auth_audience: str | None = None
 
 
-def _url_problem(value: str) -> str | None:
+def url_problem(value: str) -> str | None:
     parts = urlsplit(value.strip())
     if parts.scheme == "https" and parts.netloc:
         return None
@@ -55,7 +55,7 @@ def origin_of(url: str) -> str:
 
 def _origin_problem(value: str) -> str | None:
     parts = urlsplit(value)
-    if _url_problem(value) or parts.path not in ("", "/") or parts.query or parts.fragment:
+    if url_problem(value) or parts.path not in ("", "/") or parts.query or parts.fragment:
         return f"{value!r} is not an origin such as https://school.instructure.com."
     return None
 
@@ -67,9 +67,9 @@ def check_platform(data: PlatformData) -> dict[str, str]:
             errors[name] = "Required."
     for name in ("issuer", "auth_login_url", "auth_token_url", "key_set_url"):
         value = getattr(data, name)
-        if value.strip() and (problem := _url_problem(value)):
+        if value.strip() and (problem := url_problem(value)):
             errors[name] = problem
-    if data.auth_audience and (problem := _url_problem(data.auth_audience)):
+    if data.auth_audience and (problem := url_problem(data.auth_audience)):
         errors["auth_audience"] = problem
     if not [d for d in data.deployment_ids if d.strip()]:
         errors["deployment_ids"] = "Give at least one deployment id (the platform shows it after adding the tool)."

@@ -1,7 +1,7 @@
 """LTI pages: OIDC login (/lti/login), launch (/lti/launch), the tool's JWKS (/lti/jwks), deep linking."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from pylti1p3.contrib.flask import FlaskRequest
@@ -20,7 +20,7 @@ from .keys import KeyNotConfigured, public_jwks
 from .launch import DEEP_LINKING_REQUEST, CookiesBlocked, Launch, LaunchRefused, validate_launch
 from .login import new_window_url, start_login
 from .models import LtiPlatform
-from .platforms import all_platforms
+from .platforms import all_platforms, url_problem
 from .scores import TimeoutSession, record_grade_target
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -158,6 +158,8 @@ def deep_link():
                              settings=pending["settings"], item=items[form.item.data],
                              base_url=current_app.config["BASE_URL"])
         return_url = pending["settings"].get("deep_link_return_url", "")
+        if url_problem(return_url):
+            abort(400, "The learning system gave no https:// address to return the chosen item to.")
         session.pop(DEEP_LINK_KEY, None)
         parts = urlsplit(return_url)
         g.form_action = (f"{parts.scheme}://{parts.netloc}",)

@@ -90,7 +90,10 @@ class QuizAllowance(db.Model):
 
 
 class CourseCompletion(db.Model):
-    """A learner passed every objective's quiz; recorded once, when the last one is passed."""
+    """A learner passed every objective's quiz; recorded once, when the last one is passed.
+
+    The course is complete only once the evaluation is submitted too (credits.completion).
+    """
 
     __tablename__ = "course_completions"
     __table_args__ = (UniqueConstraint("user_id", "course_slug", name="uq_course_completions_user_course"),)

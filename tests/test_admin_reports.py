@@ -12,6 +12,7 @@ from sqlalchemy import insert, select, update
 
 from accounts.audit import AuditEntry
 from course.core.extensions import db
+from course.core.operator import host, os_user
 from accounts.models import User
 from credits.models import Certificate, EvaluationResponse
 from reports.exports import (
@@ -314,7 +315,7 @@ def test_each_report_from_the_command_line_to_stdout_and_to_a_file(runner, varie
     first, second = export_entries()
     assert (first.actor_id, first.target_id) == (None, report)
     assert first.details == {"filters": {"since": "2025-07-01", "course": "sample-course"}, "via": "command line",
-                             "output": "standard output"}
+                             "output": "standard output", "os_user": os_user(), "host": host()}
     assert second.details["output"] == str(output)
 
 

@@ -44,10 +44,10 @@ def profile_form(user: User, **changes) -> dict:
     data = {
         "first_name": user.first_name, "last_name": user.last_name, "name": user.name,
         "profession": user.profession or "", "birth_month": user.birth_month or "", "birth_day": user.birth_day or "",
-        "nabp_eprofile_id": user.nabp_eprofile_id or "",
     }
     for index, licence in enumerate(user.licences):
         data[f"licences-{index}-state"], data[f"licences-{index}-number"] = licence.state, licence.number
+        data[f"licences-{index}-licence_type"] = licence.type or "RN"  # the form asks for the type
     for index, entry in enumerate(user.board_ids):
         data[f"board_ids-{index}-board"], data[f"board_ids-{index}-number"] = entry.board, entry.number
     data.update(changes)
@@ -83,11 +83,11 @@ def test_an_administrator_corrects_a_profile_with_a_reason_audited_before_and_af
                                  "name": {"from": "Jon Smiht", "to": "Jon Smith"},
                                  "last_name": {"from": "Smiht", "to": "Smith"},
                                  "profession": {"from": "physician", "to": "nurse"},
-                                 "licences": {"from": "NY 123", "to": "NY 124"},
+                                 "licences": {"from": "NY 123", "to": "NY RN 124"},
                                  "board_ids": {"from": "", "to": "ABIM 654321"}}}
     history = text_of(client.get(url))
     assert "Name on certificates Jon Smiht Jon Smith Ticket 88: licence card shown" in history
-    assert "Licences NY 123 NY 124" in history
+    assert "Licences NY 123 NY RN 124" in history
 
     again = post_form(client, url, profile_form(corrected, reason="Checking"))
     assert again.status_code == 303

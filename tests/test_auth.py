@@ -137,10 +137,10 @@ def test_is_safe_redirect():
 def profile_form(**overrides):
     data = {
         "first_name": "Kim", "last_name": "Nurse", "name": "Kim Nurse", "profession": "nurse",
-        "licences-0-state": "NY", "licences-0-number": "RN-12345",
-        "licences-1-state": "AL", "licences-1-number": "1-234567",
+        "licences-0-state": "NY", "licences-0-licence_type": "RN", "licences-0-number": "RN-12345",
+        "licences-1-state": "AL", "licences-1-licence_type": "LPN", "licences-1-number": "1-234567",
         "board_ids-0-board": "", "board_ids-0-number": "",
-        "birth_month": "4", "birth_day": "30", "nabp_eprofile_id": "",
+        "birth_month": "4", "birth_day": "30",
         "submit": "Save profile",
     }
     data.update(overrides)
@@ -166,7 +166,7 @@ def test_profile_edit_removes_a_licence(client):
     user = make_user(email="kim@example.org", profession="nurse", licences=[("NY", "A1"), ("AL", "B2")])
     sign_in(client, "kim@example.org")
     response = post_form(client, "/profile", profile_form(**{
-        "licences-0-state": "NY", "licences-0-number": "A1", "licences-1-state": "", "licences-1-number": "",
+        "licences-0-state": "NY", "licences-0-licence_type": "RN", "licences-0-number": "A1", "licences-1-state": "", "licences-1-number": "",
     }))
     assert response.status_code == 302
     db.session.expire_all()

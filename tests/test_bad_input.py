@@ -14,7 +14,7 @@ from course.core.reference import BOARDS, US_STATES
 from tests.factories import csrf_token, make_user, post_form, sign_in, sign_in_as
 
 PROFILE = {"first_name": "Pat", "last_name": "Example", "name": "Pat Example", "profession": "physician",
-           "birth_month": "", "birth_day": "", "nabp_eprofile_id": ""}
+           "birth_month": "", "birth_day": ""}
 
 
 def signed_in(client, **profile):
@@ -32,7 +32,8 @@ def test_profile_with_every_board_and_twenty_licences_still_opens(client):
     assert client.get("/profile").status_code == 200
     data = {**PROFILE, "add_licence": "Add another licence"}
     for index, (state, number) in enumerate(licences):
-        data |= {f"licences-{index}-state": state, f"licences-{index}-number": number}
+        data |= {f"licences-{index}-state": state, f"licences-{index}-licence_type": "RN",
+                 f"licences-{index}-number": number}
     response = post_form(client, "/profile", data)
     assert response.status_code == 422
     assert "You can list at most 20 licences." in response.get_data(as_text=True)
@@ -47,7 +48,7 @@ def test_profile_with_every_board_and_twenty_licences_still_opens(client):
 def test_profile_row_indices_that_are_not_ascii_digits_are_ignored(client):
     user = signed_in(client)
     data = {**PROFILE, "submit": "Save profile", "licences-²-state": "NY", "licences-²-number": "RN-1",
-            "licences-0-state": "CA", "licences-0-number": "A-1", "board_ids-99999999999999-board": "ABIM",
+            "licences-0-state": "CA", "licences-0-licence_type": "RN", "licences-0-number": "A-1", "board_ids-99999999999999-board": "ABIM",
             "board_ids-99999999999999-number": "123456"}
     assert post_form(client, "/profile", data).status_code == 302
     db.session.expire_all()

@@ -72,6 +72,14 @@ def test_javascript_verifier_rejects_a_copy_with_one_character_changed(node, cli
     assert "Invalid signature" in outcome["error"]
 
 
+def test_javascript_verifier_rejects_a_term_no_context_defines(node, client, issued, tmp_path):
+    _certificate, credential = issued
+    credential["continuingEducationHours"] = 40
+    outcome = js_verify(node, client, credential, tmp_path)
+    assert not outcome["verified"]
+    assert "Safe mode validation error" in outcome["error"]  # an undefined term is refused, not dropped
+
+
 def test_javascript_verifier_sees_a_revocation_in_the_status_list(node, client, issued, tmp_path):
     certificate, credential = issued
     administration.revoke(db.session, certificate, reason="Issued in error", actor=None, via="test", now=now())

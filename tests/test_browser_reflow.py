@@ -52,6 +52,6 @@ def test_every_page_reflows_at_320_css_pixels(live_server, page):
             tables = page.locator("table").count()
             if tables:
                 assert _chromium_tables(page) == tables, f"{url}: a table lost its table semantics at {WIDTH}px"
-    assert not too_wide, "wider than the viewport: " + "; ".join(f"{page} ({width}px)" for page, width in sorted(too_wide.items()))
+    assert not too_wide, "wider than the viewport: " + "; ".join(f"{u} ({px}px)" for u, px in sorted(too_wide.items()))
     # The pages the issue names, among the rest.
     assert {"credits.certificate_page", "credits.transcript", "pages.course_page", "credits.verify"} <= visited

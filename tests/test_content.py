@@ -1,4 +1,5 @@
 """Content: loading, rendering, sanitising, checking and reloading."""
+import os
 import re
 from pathlib import Path
 
@@ -30,8 +31,11 @@ def test_project_content_passes_the_check(runner):
     assert result.exit_code == 0, result.output
     *warnings, summary = result.output.splitlines()
     assert summary.startswith("Content OK: ")
-    # Until the course is registered with PARS and CE Broker, its reported credit cannot be batched.
+    # The source names no planners, authors or reviewers; until the provider's records fill them in,
+    # and until the course is registered with PARS and CE Broker (its reported credit cannot be batched):
     assert [line.partition(": warning: ")[2] for line in warnings] == [
+        *(f"disclosure.{group} is empty: name everyone in that role and their relevant financial relationships "
+          "(or that they have none) before the course is offered" for group in ("planners", "authors", "reviewers")),
         "MOC credit is reported to ACCME PARS: add reporting.accme_activity_id once the activity is registered, "
         "or its completions cannot be batched",
         "credit reported to CE Broker needs reporting.ce_broker_course_number, or its completions cannot be batched",
@@ -223,8 +227,9 @@ def test_citation_before_a_colon_is_still_a_citation():
     assert '<a href="#ref-3"' in html
 
 
-@pytest.mark.parametrize("breakage", ["bad yaml", "question without answers", "missing module"])
-def test_content_broken_while_running_keeps_the_last_valid_version(client, content_dir, breakage):
+@pytest.mark.parametrize("breakage", ["bad yaml", "question without answers", "missing module", "nested 2000 deep",
+                                      "bank nested 60 deep", "folder named like a bank", "unreadable bank"])
+def test_content_broken_while_running_keeps_the_last_valid_version(client, content_dir, breakage, app):
     make_user(email="kim@example.org")
     sign_in(client, "kim@example.org")
     course_dir = content_dir / "sample-course"
@@ -234,6 +239,18 @@ def test_content_broken_while_running_keeps_the_last_valid_version(client, conte
     elif breakage == "question without answers":
         bank = course_dir / "quiz" / "first-objective.yaml"
         bank.write_text(bank.read_text().replace("    correct: [a]\n", "", 1))
+    elif breakage == "nested 2000 deep":
+        (course_dir / "course.yaml").write_text((course_dir / "course.yaml").read_text() + "x: " + "[" * 2000 + "]" * 2000 + "\n")
+    elif breakage == "bank nested 60 deep":
+        bank = course_dir / "quiz" / "first-objective.yaml"
+        bank.write_text(bank.read_text() + "x: " + "[" * 60 + "]" * 60 + "\n")
+    elif breakage == "folder named like a bank":
+        (course_dir / "quiz" / "x.yaml").mkdir()
+    elif breakage == "unreadable bank":
+        (course_dir / "quiz" / "first-objective.yaml").chmod(0)
+        if os.access(course_dir / "quiz" / "first-objective.yaml", os.R_OK):  # root reads any file
+            (course_dir / "quiz" / "first-objective.yaml").chmod(0o644)
+            (course_dir / "quiz" / "first-objective.yaml").write_bytes(b"\xff\xfe not text")
     else:
         (course_dir / "modules" / "second-objective.md").unlink()
     for url in ("/courses/sample-course", "/courses/sample-course/modules/second-objective",
@@ -241,10 +258,27 @@ def test_content_broken_while_running_keeps_the_last_valid_version(client, conte
         response = client.get(url)
         assert response.status_code == 200, (breakage, url)
     assert "Describe the first thing." in client.get("/courses/sample-course").get_data(as_text=True)
+    status = app.extensions["content"].catalogue().statuses["sample-course"]
+    assert status.stale and status.problems, breakage  # the broken file is this course's problem, shown as such
     client.get("/courses/sample-course/modules/first-objective")
     quiz = client.post("/courses/sample-course/objectives/first-objective/quiz",
                        data={"csrf_token": csrf_token(client, "/profile")})
     assert quiz.status_code == 302  # the quiz still draws from the last valid bank
+
+
+@pytest.mark.parametrize(("breakage", "expected"), [
+    ("deep", "sample-course/course.yaml:1: nested too deeply (at most 50 levels)"),
+    ("folder", "sample-course/quiz/x.yaml:1: is a folder, not a file"),
+])
+def test_content_check_names_the_file_that_cannot_be_loaded(runner, content_dir, breakage, expected):
+    course_dir = content_dir / "sample-course"
+    if breakage == "deep":
+        (course_dir / "course.yaml").write_text((course_dir / "course.yaml").read_text() + "x: " + "[" * 2000 + "]" * 2000 + "\n")
+    else:
+        (course_dir / "quiz" / "x.yaml").mkdir()
+    result = runner.invoke(args=["content", "check"])
+    assert result.exit_code == 1
+    assert expected in result.output
 
 
 TOPICS = "objective: first-objective\ntopics:\n  - id: one\n    title: Topic one\n  - id: two\n    title: Topic two\n"

@@ -344,3 +344,33 @@ def test_register_in_the_admin_pages(client):
         "name": "Bad", "issuer": "not a url", "client_id": "x", "auth_login_url": "x", "auth_token_url": "x",
         "key_set_url": "x", "deployment_ids": "1"}, form_url="/admin/lti")
     assert refused.status_code == 422 and "Enter an https:// address." in refused.get_data(as_text=True)
+
+
+def test_a_placed_module_link_opens_that_module(client, platform, mock):
+    platform.serve(mock)
+    platform.login_and_launch(client)
+    complete_profile(client, "/courses/sample-course")
+    again = platform.login_and_launch(client, target="http://localhost/courses/sample-course/modules/first-objective")
+    assert again.headers["Location"] == "/courses/sample-course/modules/first-objective"
+    elsewhere = platform.login_and_launch(client, target="http://localhost/courses/no-such-course")
+    assert elsewhere.headers["Location"] == "/"
+
+
+def test_a_login_for_a_link_on_another_site_or_an_unregistered_platform_is_refused(client, platform):
+    response = client.get("/lti/login", query_string={
+        "iss": platform.issuer, "login_hint": "h", "client_id": platform.client_id,
+        "target_link_uri": "https://evil.example.com/courses/sample-course"})
+    assert response.status_code == 400 and "is not on this site" in response.get_data(as_text=True)
+    response = client.get("/lti/login", query_string={
+        "iss": "https://unknown.example.org", "login_hint": "h", "client_id": "x",
+        "target_link_uri": "http://localhost/courses/sample-course"})
+    assert response.status_code == 400 and "is not registered" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("change", [{"aud": 5}, {"aud": {"client": 1}}, {"nonce": "n" * 300}, {"sub": ["x"]}])
+def test_claims_of_the_wrong_type_are_refused_not_an_error(client, platform, mock, change):
+    platform.serve(mock)
+    state, nonce = platform.login(client)
+    body = {**platform.claims(nonce), **change}
+    response = platform.launch(client, state, platform.sign(body))
+    assert response.status_code == 400

@@ -8,7 +8,8 @@ import pytest
 from course.content.loader import load_catalogue
 from course.content.model import Question, QuestionBank, QuizRules, Topic
 from quizzes.rules import (
-    AnswerProblems, allowance, draw_blueprint, draw_questions, grade, minimum_right, read_answers, retake_refusal, reveals_answers,
+    AnswerProblems, allowance, draw_blueprint, draw_questions, grade, minimum_right, read_answers, retake_refusal,
+    reveals_answers,
 )
 
 
@@ -143,7 +144,9 @@ def test_retake_limits():
     assert retake_refusal(QuizRules(3, "after_pass", None, 30), 1, naive, now).status == 429
 
 
-@pytest.mark.parametrize("pass_mark, total, needed", [(75, 5, 4), (70, 5, 4), (80, 5, 4), (81, 5, 5), (70, 3, 3), (75, 4, 3), (100, 5, 5)])
+@pytest.mark.parametrize("pass_mark, total, needed", [
+    (75, 5, 4), (70, 5, 4), (80, 5, 4), (81, 5, 5), (70, 3, 3), (75, 4, 3), (100, 5, 5),
+])
 def test_minimum_right_is_the_fewest_whole_questions_that_pass(pass_mark, total, needed):
     assert minimum_right(pass_mark, total) == needed
     assert grade_of(needed, total, pass_mark).passed and not grade_of(needed - 1, total, pass_mark).passed

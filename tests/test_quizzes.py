@@ -238,7 +238,8 @@ def test_attempts_left_and_wait_are_shown_before_starting(client, learner, conte
     results = client.get(f"/quiz/attempts/{second.id}").get_data(as_text=True)
     assert "used all 2 attempts" in results and "Retake the quiz" not in results
 
-    course_yaml.write_text(course_yaml.read_text().replace("max_attempts: 2", "max_attempts: null").replace("wait_minutes: 0", "wait_minutes: 45"))
+    settings = course_yaml.read_text().replace("max_attempts: 2", "max_attempts: null")
+    course_yaml.write_text(settings.replace("wait_minutes: 0", "wait_minutes: 45"))
     page = client.get(QUIZ).get_data(as_text=True)
     assert "Wait at least 45 minutes after submitting" in page
     assert "another attempt in about 45 minute" in page and "Start a new attempt" not in page
@@ -267,7 +268,7 @@ def test_passing_every_objective_completes_the_course_once(client, learner):
     completion = db.session.scalar(select(CourseCompletion))
     assert completion is not None and completion.content_version
     page = client.get(COURSE).get_data(as_text=True)
-    assert "Course completed on" in page
+    assert "You have passed every quiz. To complete the course, submit the" in page  # the evaluation completes it
     again = start(client, f"{COURSE}/objectives/first-objective/quiz")
     submit(client, again, quiz_answers(again))
     assert db.session.scalar(select(func.count()).select_from(CourseCompletion)) == 1
@@ -298,3 +299,58 @@ def test_unknown_objective_and_attempt_are_404(client, learner):
 def test_quiz_pages_require_sign_in(client):
     assert client.get(QUIZ).status_code == 302
     assert client.get("/quiz/attempts/1").status_code == 302
+
+
+def _next_step(page: str) -> str | None:
+    """The text of the page's next-step notice, tags dropped, or None."""
+    match = re.search(r'<div class="notice next-step"[^>]*>(.*?)</div>', page, re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split()) if match else None
+
+
+def _next_step_links(page: str) -> list[str]:
+    match = re.search(r'<div class="notice next-step"[^>]*>(.*?)</div>', page, re.S)
+    return re.findall(r'href="([^"]+)"', match.group(1)) if match else []
+
+
+def test_the_notice_after_the_last_quiz_links_the_next_step(client, learner):
+    read_module(client, "first-objective")
+    first = start(client)
+    submit(client, first, quiz_answers(first))
+    assert _next_step(client.get(f"/quiz/attempts/{first.id}").get_data(as_text=True)) is None
+
+    read_module(client, "second-objective")
+    last = start(client, f"{COURSE}/objectives/second-objective/quiz")
+    response = submit(client, last, quiz_answers(last))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You have passed every quiz of this course." in page  # the flash
+    assert "completed the course" not in page
+    notice = _next_step(page)
+    assert notice and "the course evaluation, then claiming your credit" in notice
+    assert _next_step_links(page) == [f"{COURSE}/evaluation", f"{COURSE}/credit"]
+    assert page.index('data-testid="next-step"') < page.index("<h2>Feedback</h2>")
+
+
+def test_the_course_page_puts_the_next_step_first(client, learner):
+    from tests.factories import make_certificate, submit_evaluation
+
+    def top(page):
+        assert page.index('data-testid="next-step"') < page.index('id="objectives-heading"')
+        return _next_step(page), _next_step_links(page)
+
+    text, links = top(client.get(COURSE).get_data(as_text=True))
+    assert "Read “The first thing”" in text and links == [f"{COURSE}/modules/first-objective"]
+    read_module(client, "first-objective")
+    text, links = top(client.get(COURSE).get_data(as_text=True))
+    assert "Pass the quiz on this objective: Describe the first thing." in text
+    assert links == [f"{COURSE}/objectives/first-objective/quiz"]
+    for objective in ("first-objective", "second-objective"):
+        read_module(client, objective)
+        attempt = start(client, f"{COURSE}/objectives/{objective}/quiz")
+        submit(client, attempt, quiz_answers(attempt))
+    text, links = top(client.get(COURSE).get_data(as_text=True))
+    assert "What is left: the course evaluation" in text and links == [f"{COURSE}/evaluation"]
+    submit_evaluation(learner)
+    text, links = top(client.get(COURSE).get_data(as_text=True))
+    assert "claim your credit" in text and links == [f"{COURSE}/credit"]
+    make_certificate(learner, approval_id="ama-pra")
+    assert _next_step(client.get(COURSE).get_data(as_text=True)) is None

@@ -22,8 +22,9 @@ _NAMED_OPTION = re.compile(
     re.IGNORECASE,
 )
 # "(c)" on its own, or a letter that is judged: "b is right", "D was tempting".
-_BARE_OPTION = re.compile(r"\(([a-e])\)|\b([a-e])\s+(?:is|was|would be)\s+(?:right|wrong|correct|incorrect|tempting|the)\b",
-                          re.IGNORECASE)
+_BARE_OPTION = re.compile(
+    r"\(([a-e])\)|\b([a-e])\s+(?:is|was|would be)\s+(?:right|wrong|correct|incorrect|tempting|the)\b", re.IGNORECASE,
+)
 # After "option a" / "answer a", these words show that "a" was a letter; any other word makes it
 # the article ("an option a patient prefers", "the answer a clinician gives").
 _LETTER_FOLLOWERS = {

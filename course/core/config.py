@@ -2,10 +2,11 @@
 
 `APP_ENV` picks the profile (development or production); the other settings come
 from `DATABASE_URL`, `SECRET_KEY`, `BASE_URL`, `TRUSTED_HOSTS`, `FORWARDED_ALLOW_IPS`,
-`PROXY_COUNT`, `MAIL_URL`, `MAIL_FROM`, `CONTENT_DIR`, `RATELIMIT_STORAGE_URI`,
-`BADGE_SIGNING_KEY`, `BADGE_RETIRED_KEYS` and the LTI key files
+`PROXY_COUNT`, `MAIL_URL`, `MAIL_FROM`, `CONTENT_DIR`, `CONTENT_DRAFT_DIR`, `CONTENT_SNAPSHOT_DIR`,
+`RATELIMIT_STORAGE_URI`, `BADGE_SIGNING_KEY`, `BADGE_RETIRED_KEYS` and the LTI key files
 (`LTI_PRIVATE_KEY_FILE`, `LTI_RETIRED_KEYS_DIR`).
 """
+import hashlib
 import math
 import os
 import secrets
@@ -48,6 +49,21 @@ def _url_settings(base_url: str) -> dict:
         raise ConfigError(f"BASE_URL must be a scheme and host such as https://ce.example.org, not {base_url!r}")
     return {"BASE_URL": f"{parts.scheme}://{parts.netloc}", "SERVER_NAME": parts.netloc,
             "PREFERRED_URL_SCHEME": parts.scheme}
+
+
+def _content_folders(instance_path: Path, config: dict) -> dict:
+    """The draft folder beside the live content folder, and where its last valid versions are stored.
+
+    Snapshots default to a folder under instance/ named after the content folder's path, so two
+    content folders (two checkouts, or tests) never read each other's.
+    """
+    content = Path(config["CONTENT_DIR"]).resolve()
+    draft = config.get("CONTENT_DRAFT_DIR") or os.environ.get("CONTENT_DRAFT_DIR") or content.with_name(f"{content.name}-draft")
+    snapshots = config.get("CONTENT_SNAPSHOT_DIR") or os.environ.get("CONTENT_SNAPSHOT_DIR")
+    if not snapshots:
+        key = hashlib.sha256(str(content).encode()).hexdigest()[:12]
+        snapshots = Path(instance_path) / "content-snapshots" / f"{content.name}-{key}"
+    return {"CONTENT_DRAFT_DIR": str(draft), "CONTENT_SNAPSHOT_DIR": str(snapshots)}
 
 
 # A production SECRET_KEY must carry at least this many bits: 32 random bytes.
@@ -165,6 +181,7 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
     config["BADGE_SIGNING_KEY"] = badge_key
     config["BADGE_RETIRED_KEYS"] = tuple(os.environ.get("BADGE_RETIRED_KEYS", "").replace(",", " ").split())
     config.update(overrides)
+    config.update(_content_folders(instance_path, config))
     if not config["MAIL_FROM"]:
         config["MAIL_FROM"] = f"no-reply@{urlsplit(config['BASE_URL']).hostname}"
     config["SQLALCHEMY_DATABASE_URI"] = _database_uri(config["SQLALCHEMY_DATABASE_URI"])

@@ -3,10 +3,16 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from course.content.store import course_or_404, current_catalogue
+from course.core.clock import now
 from course.core.extensions import db
-from credits.claims import claim_options
+from course.core.filters import calendar_day
+from credits.claims import claim_options, ended_for, ended_message
+from credits.eligibility import course_statements, current_designations
+from credits.evaluation import evaluation_submitted
 from quizzes.attempts import objective_statuses
 from quizzes.reading import course_progress, modules_read, record_module_read
+
+from .next_step import next_step
 
 bp = Blueprint("pages", __name__)
 
@@ -20,15 +26,23 @@ def index():
 @bp.route("/courses/<slug>")
 def course_page(slug: str):
     course = course_or_404(slug)
-    progress = objectives = credit = None
+    provider = current_catalogue().provider
+    today = calendar_day(now())
+    progress = objectives = credit = step = None
+    ended = []
     if current_user.is_authenticated:
         read = modules_read(db.session, current_user.id, slug)
         progress = course_progress(course, read)
         objectives = objective_statuses(db.session, current_user.id, course, read)
-        credit = claim_options(db.session, current_user, course, current_catalogue().provider)
+        credit = claim_options(db.session, current_user, course, provider, today=today)
+        day = credit.completion.completed_on or today
+        ended = [ended_message(approval, day) for approval in ended_for(course, provider, current_user, day)]
+        step = next_step(course, objectives, evaluation_submitted(db.session, current_user.id, slug),
+                         bool(credit.certificates))
     return render_template(
-        "pages/course.html", course=course, provider=current_catalogue().provider, progress=progress,
-        objectives=objectives, credit=credit,
+        "pages/course.html", course=course, provider=provider, progress=progress,
+        objectives=objectives, credit=credit, next_step=step, designations=current_designations(course, provider, today),
+        ended=ended, statements=course_statements(course, provider, today),
     )
 
 

@@ -57,7 +57,7 @@ def extract(png: bytes) -> str:
         keyword, _, rest = data.partition(b"\0")
         if keyword != KEYWORD or len(rest) < 2:
             continue
-        compressed, _method, rest = rest[0], rest[1], rest[2:]
+        compressed, rest = rest[0], rest[2:]  # compression flag, then method
         _language, _, rest = rest.partition(b"\0")
         _translated, _, text = rest.partition(b"\0")
         return (zlib.decompress(text) if compressed else text).decode("utf-8")

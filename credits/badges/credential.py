@@ -109,7 +109,7 @@ def achievement_for(certificate: Certificate, course: Course | None) -> dict:
             "targetFramework": certificate.unit,
             "targetCode": certificate.approval_number or certificate.approval_id,
             "targetType": ALIGNMENT_TYPE,
-            "targetUrl": f"{course_url}#accreditation",
+            "targetUrl": f"{course_url}#accreditation-heading",  # the course page's accreditation section
         }],
     }
     if course is not None and course.field_of_study:
@@ -169,10 +169,12 @@ def unsigned_credential(certificate: Certificate, *, email: str, licence: str | 
     }
 
 
-def sign(document: dict, now: datetime, keys: KeyRing | None = None) -> dict:
-    keys = keys or issuer_keys()
-    return add_proof(document, keys.signing_key, verification_method=verification_method(keys.signing_public),
-                     created=timestamp(now))
+def sign(document: dict, now: datetime, *, proof_set: bool = True) -> dict:
+    """`document` signed with the issuer's current key; OB 3.0's JSON Schema wants `proof` as an array."""
+    keys = issuer_keys()
+    signed = add_proof(document, keys.signing_key, verification_method=verification_method(keys.signing_public),
+                       created=timestamp(now))
+    return {**signed, "proof": [signed["proof"]]} if proof_set else signed
 
 
 def issue_credential(session: Session, certificate: Certificate, *, email: str, licence: str | None,
@@ -182,7 +184,7 @@ def issue_credential(session: Session, certificate: Certificate, *, email: str, 
                                    salt=secrets.token_hex(16))
     signed = sign(document, now)
     record = CertificateCredential(certificate_id=certificate.id, credential=json.dumps(signed, ensure_ascii=False),
-                                   verification_method=signed["proof"]["verificationMethod"], created_at=now)
+                                   verification_method=signed["proof"][0]["verificationMethod"], created_at=now)
     session.add(record)
     session.flush()
     return record
@@ -262,7 +264,7 @@ def status_list_credential(session: Session, number: int, now: datetime) -> dict
         "validFrom": timestamp(now),
         "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": "revocation",
                               "encodedList": encoded_list(revoked_indexes(session, number))},
-    }, now)
+    }, now, proof_set=False)
 
 
 # --- Verifying --------------------------------------------------------------------------
@@ -273,7 +275,8 @@ class Verification:
     """The outcome of checking a credential: `reason` is a short key, `message` what to tell a person."""
 
     verified: bool
-    reason: str  # verified | malformed | not_a_credential | foreign | unknown_key | bad_signature | revoked | expired
+    # verified | malformed | not_a_credential | foreign | unknown_key | bad_signature | altered | revoked | expired
+    reason: str
     message: str
     credential: dict | None = None
     certificate: Certificate | None = None
@@ -318,6 +321,8 @@ def verify_credential(session: Session, data: bytes | str | dict, now: datetime)
         return _refused("foreign", f"This credential was not issued here (its issuer is {issuer or 'not named'}); "
                                    "only credentials issued by this site can be verified on this page.", document)
     proof = document.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:
+        proof = proof[0]
     method = proof.get("verificationMethod") if isinstance(proof, dict) else None
     keys = issuer_keys().public_keys()
     public = keys.get(method.removeprefix(issuer_id() + "#")) if isinstance(method, str) and \
@@ -329,12 +334,12 @@ def verify_credential(session: Session, data: bytes | str | dict, now: datetime)
         check_proof(document, public)
     except ProofError as error:
         reason = "bad_signature" if error.reason.startswith("bad signature") else "malformed"
-        return _refused(reason, f"Not verified: {error.reason}.", document)
+        return _refused(reason, f"{error.reason[:1].upper()}{error.reason[1:]}.", document)
     except NetworkFetchRefused as error:
-        return _refused("malformed", f"Not verified: the credential uses a JSON-LD context that is not bundled "
+        return _refused("malformed", f"The credential uses a JSON-LD context that is not bundled "
                                      f"here ({error.url}).", document)
     except (JsonLdError, TypeError, ValueError, KeyError) as error:
-        return _refused("malformed", f"Not verified: the credential is not valid JSON-LD ({type(error).__name__}).",
+        return _refused("malformed", f"The credential is not valid JSON-LD ({type(error).__name__}).",
                         document)
     certificate = _certificate_of(session, document)
     valid_until = document.get("validUntil")
@@ -343,6 +348,12 @@ def verify_credential(session: Session, data: bytes | str | dict, now: datetime)
     valid_from = document.get("validFrom")
     if isinstance(valid_from, str) and valid_from > timestamp(now):
         return _refused("expired", f"Not yet valid: the credential is valid from {valid_from}.", document, certificate)
+    issued = session.get(CertificateCredential, certificate.id) if certificate else None
+    if issued is not None and json.loads(issued.credential) != document:
+        added = sorted(_differences(json.loads(issued.credential), document))
+        return _refused("altered", "Altered: the signature checks out, but the file carries data the signature does "
+                                   f"not cover ({', '.join(added) or 'changed values'}); it is not the credential as "
+                                   "issued.", document, certificate)
     if certificate is None or certificate.status != "valid":
         status = certificate.status if certificate else "withdrawn"
         return _refused("revoked", f"Revoked: the signature is genuine, but the issuer has marked this credential "
@@ -361,6 +372,15 @@ def check_badge_file(session: Session, data: bytes, now: datetime) -> Verificati
     if not data.strip():
         return _refused("malformed", "Paste a credential or choose a file to verify.")
     return verify_credential(session, data, now)
+
+
+def _differences(issued, given, path: str = "") -> set[str]:
+    """The paths where `given` differs from the credential as issued (which a proof may not notice:
+    JSON-LD expansion drops terms no context defines, so they are outside what was signed)."""
+    if isinstance(issued, dict) and isinstance(given, dict):
+        return {difference for key in issued.keys() | given.keys()
+                for difference in _differences(issued.get(key), given.get(key), f"{path}.{key}" if path else key)}
+    return set() if issued == given else {path or "the document"}
 
 
 def _certificate_of(session: Session, document: dict) -> Certificate | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from .jsonld import canonize
 
@@ -67,8 +67,6 @@ def public_key_from_multikey(value: str) -> Ed25519PublicKey:
 
 
 def secret_multikey(key: Ed25519PrivateKey) -> str:
-    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
-
     seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     return "z" + base58_encode(ED25519_SECRET_PREFIX + seed)
 
@@ -120,6 +118,8 @@ def add_proof(document: dict, key: Ed25519PrivateKey, *, verification_method: st
 def check_proof(document: dict, public_key: Ed25519PublicKey, loader=None) -> None:
     """Raise ProofError unless `document` carries a valid eddsa-rdfc-2022 proof by `public_key`."""
     proof = document.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:  # OB 3.0's schema writes the proof as a set of one
+        proof = proof[0]
     if not isinstance(proof, dict):
         raise ProofError("it has no proof (a single Data Integrity proof is expected)")
     if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") != CRYPTOSUITE:

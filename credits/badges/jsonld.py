@@ -49,7 +49,19 @@ def document_loader(extra: dict[str, dict] | None = None):
 
 
 def canonize(document: dict, loader=None) -> str:
-    """The document's canonical N-Quads (RDFC-1.0), expanded with the bundled contexts only."""
-    return jsonld.normalize(document, {
-        "algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader or document_loader(),
-    })
+    """The document's canonical N-Quads (RDFC-1.0), expanded with the bundled contexts only.
+
+    Raises NetworkFetchRefused when the document names a context that is not bundled (pyld wraps
+    the loader's error in its own; the refusal is brought back out so callers can name the URL).
+    """
+    try:
+        return jsonld.normalize(document, {
+            "algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader or document_loader(),
+        })
+    except JsonLdError as error:
+        cause = error
+        while cause is not None and not isinstance(cause, NetworkFetchRefused):
+            cause = getattr(cause, "cause", None) or cause.__cause__ or cause.__context__
+        if cause is not None:
+            raise cause from error
+        raise

@@ -47,6 +47,7 @@ def _differing_certificates(user: User) -> list[tuple[Certificate, list]]:
 
 
 def _render_profile_form(user: User, form: AdminProfileForm, status: int = 200):
+    form.number_rows()
     return render_template(
         "staff/admin/edit_profile.html", user=user, form=form, fields=PROFILE_FIELDS,
         history=[entry for entry in entries_about(db.session, "user", [user.id])

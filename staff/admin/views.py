@@ -48,6 +48,7 @@ from .forms import (
     AuditFilterForm, ConfirmForm, LearnerSearchForm, LtiPlatformForm, MakeBatchForm, OutcomeForm, ReissueForm, ReportFilterForm,
     ResultFileForm, RevokeForm, RoleForm,
 )
+from .audit_targets import target_labels
 from .learners import learner_record, learner_search_query
 from .support_forms import LearnerReportFilterForm, certificate_forms, learner_forms
 
@@ -278,7 +279,9 @@ def audit():
     if not form.validate():
         return render_template("staff/admin/audit.html", form=form, page=None), 400
     page = paginate(db.session, audit_query(form.filters()), _page_number(), PER_PAGE)
-    return render_template("staff/admin/audit.html", form=form, page=page, query_args=_query_args(form))
+    targets = target_labels(db.session, (entry for entry, _ in page.rows))
+    return render_template("staff/admin/audit.html", form=form, page=page, query_args=_query_args(form),
+                           targets=targets)
 
 
 # --- Learning systems (LTI 1.3) -----------------------------------------------------------
