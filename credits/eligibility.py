@@ -199,4 +199,23 @@ def course_statements(course: Course, provider: Provider, day: date) -> CourseSt
     for approval in provider.approvals.values():
         if approval.id in wanted and approval.valid_on(day) and approval.statement.strip() not in accreditation:
             accreditation.append(approval.statement.strip())
-    return CourseStatements(tuple(accreditation), tuple(d.statement.strip() for d in current if d.statement))
+    return CourseStatements(_listed_once(accreditation), tuple(d.statement.strip() for d in current if d.statement))
+
+
+def _listed_once(statements: list[str]) -> tuple[str, ...]:
+    """Statements that share a lead up to a colon ("... approved as a provider ... by: Florida, Provider #...")
+    printed as the source prints them: the lead once, then each one's entry, separated by semicolons."""
+    leads: dict[str, list[str]] = {}
+    for statement in statements:
+        lead, colon, entry = statement.partition(": ")
+        leads.setdefault(lead if colon else statement, []).append(entry.rstrip(".") if colon else statement)
+    merged = []
+    for statement in statements:
+        lead, colon, _ = statement.partition(": ")
+        entries = leads.get(lead) if colon else None
+        if entries is not None and len(entries) > 1:
+            merged.append(f"{lead}: {'; '.join(entries)}.")
+            del leads[lead]
+        elif entries is not None or not colon:
+            merged.append(statement)
+    return tuple(merged)

@@ -75,6 +75,8 @@ def claim_form(offer: Offer, **kwargs) -> ClaimForm:
     form.submit.label.text = f"Claim {designation.unit}" if offer.is_variable else (
         f"Claim {format_amount(award)} {designation.unit}"
     )
+    if designation.accepts:  # the same credit as the designation it accepts: the button says for which board
+        form.submit.label.text += f" for the {offer.approval.body}"
     return form
 
 

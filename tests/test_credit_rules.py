@@ -203,7 +203,7 @@ def test_the_notice_after_the_last_quiz_does_not_call_the_course_complete(client
                                                   **quiz_answers(attempt)}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "completed the course" not in page
-    assert "Submit the course evaluation to complete the course." in page
+    assert "What is left: the course evaluation, then claiming your credit." in page
 
 
 # --- 5. Ended approvals on the claim page -----------------------------------------------------
@@ -302,6 +302,11 @@ def test_project_course_page_shows_statements_level_and_inferred_marks_but_no_en
     assert "co-sponsorship of the American Psychological Association (APA)" in accreditation
     assert "Royal College of Physicians and Surgeons of Canada" in accreditation
     assert "Alabama" not in accreditation and "Kentucky" not in accreditation
+    # The state nursing approvals valid today, listed as the source lists them (its sentence, once).
+    assert accreditation.count("In addition to states that accept ANCC") == 1
+    assert ("continuing education in nursing by: Arkansas, Provider #50-2405; California, BRN Provider #CEP9784; "
+            "California, LVN Provider #V10662;") in accreditation
+    assert "; West Virginia RN and APRN, Provider #50-2405.</p>" in accreditation
     designation = page[page.index('data-testid="designation-statements"'):page.index('data-testid="credit-table"')]
     assert "designates this enduring material for a maximum of 1 AMA PRA Category 1 Credit(s)™" in designation
     assert "1.2 hours for Alabama nurses" not in designation  # Alabama's approval ended on July 29, 2025
