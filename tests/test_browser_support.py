@@ -18,7 +18,8 @@ TODAY = datetime(2025, 9, 15, 12, tzinfo=UTC)
 def seed(app) -> dict[str, int]:
     with app.app_context():
         make_user(email="admin@example.org", name="Ada Admin", role="admin")
-        nurse = make_user(email="nia@example.org", name="Nia Nurze", profession="nurse", licences=[("NY", "RN-1")])
+        nurse = make_user(email="nia@example.org", name="Nia Nurze", profession="nurse",
+                          licences=[("NY", "RN", "RN-1")])
         complete_course(nurse)
         submit_evaluation(nurse, answers={"objective-first-objective": "Agree", "time-spent": 60,
                                           "change": "Ask about sleep"})
