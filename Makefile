@@ -6,9 +6,11 @@ export FLASK_APP := wsgi
 
 .PHONY: run test check audit serve-prod clean
 
+# The venv starts with the current pip and setuptools (Python's bundled ones are old, and
+# setuptools 65 has known vulnerabilities), and they are brought up to date on every install.
 $(VENV)/.app-installed: requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	test -x $(BIN)/python || $(PYTHON) -m venv --upgrade-deps $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
@@ -38,11 +40,12 @@ serve-prod: $(VENV)/.app-installed
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 ## Static analysis (fails on high severity) and, where its vulnerability service is
-## reachable, a dependency audit of the pinned requirements.
+## reachable, an audit of every package installed in the venv the app runs in (pip and
+## setuptools included), not only the pinned requirements.
 audit: $(VENV)/.dev-installed
 	$(BIN)/bandit -q -r course accounts quizzes credits reports lti staff --severity-level high
 	@if $(BIN)/python -c "import urllib.request; urllib.request.urlopen('https://api.osv.dev', timeout=5)" 2>/dev/null; \
-	then $(BIN)/pip-audit --strict -s osv -r requirements.txt; \
+	then $(BIN)/pip-audit --strict -s osv --local; \
 	else echo "pip-audit skipped: its vulnerability service (api.osv.dev) is not reachable from here" >&2; fi
 
 ## Validate the course content.

@@ -4,6 +4,7 @@ from flask.cli import AppGroup
 
 from course.core.database import writes
 from course.core.extensions import db
+from course.core.validation import clean_name, name_problem
 
 from .audit import VIA_COMMAND_LINE, record_audit
 from .passwords import password_problem
@@ -21,7 +22,7 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
     if find_user_by_email(db.session, email) is None:  # ask before taking the write lock, not while holding it
         name = name or click.prompt("Full name")
         password = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        problem = password_problem(password, email, name)
+        problem = name_problem(name) or password_problem(password, email, name)
         if problem:
             raise click.ClickException(problem)
     db.session.rollback()
@@ -35,7 +36,7 @@ def _make_admin(email: str, name: str | None, password: str | None) -> None:
         if not (name and password):
             raise click.ClickException(f"{email} was removed while you typed; run the command again.")
         try:
-            user = register_user(db.session, name=name, email=email, password=password, role="admin")
+            user = register_user(db.session, name=clean_name(name), email=email, password=password, role="admin")
         except EmailTaken as error:
             raise click.ClickException(f"{email} already has an account") from error
         record_audit(db.session, None, "role_change", target_type="user", target_id=user.id,

@@ -60,6 +60,7 @@ def edit_profile(session: Session, *, actor: User | None, user: User, data: Prof
 
 def update_own_profile(session: Session, user: User, data: ProfileData) -> dict[str, dict[str, str]]:
     """The learner's own profile change; a change of name is audited (actor: the learner). Returns the changes."""
+    session.refresh(user, with_for_update=True)  # a save at the same moment finishes first (see update_profile)
     before = profile_snapshot(user)
     update_profile(session, user, data)
     changes = profile_changes(before, profile_snapshot(user))

@@ -93,7 +93,12 @@ class ProfileData:
 
 
 def update_profile(session: Session, user: User, data: ProfileData) -> None:
-    """Replace the user's profile with `data` (already validated)."""
+    """Replace the user's profile with `data` (already validated).
+
+    The user's row is locked and read afresh first, so two saves at the same moment run one
+    after the other instead of both deleting and inserting the same licence rows.
+    """
+    session.refresh(user, with_for_update=True)
     user.name = data.name.strip()
     user.first_name = data.first_name.strip()
     user.last_name = data.last_name.strip()

@@ -19,8 +19,15 @@ NOTHING_CHANGED = ("Nothing the certificate printed or reported differed from th
                    "says the same under a new code.")
 
 
+def _lock(session: Session, certificate: Certificate) -> None:
+    """Hold the certificate's row for this transaction and read it afresh, so that of two changes
+    at the same moment the second sees what the first did (and is refused if it is no longer valid)."""
+    session.refresh(certificate, with_for_update=True)
+
+
 def revoke(session: Session, certificate: Certificate, *, reason: str, actor: User | None, via: str, now: datetime) -> None:
     """Revoke a valid certificate, keeping the reason; raises CreditError if it cannot be."""
+    _lock(session, certificate)
     revoke_certificate(session, certificate, reason=reason, now=now)
     record_audit(session, actor, "certificate_revoke", target_type="certificate", target_id=certificate.id, now=now,
                  details={"code": certificate.code, "reason": certificate.revoked_reason, "via": via})
@@ -31,6 +38,7 @@ def reissue(session: Session, certificate: Certificate, *, actor: User | None, v
 
     The name, and for MOC credit the board ID and birth month/day, come from the profile as it is now.
     """
+    _lock(session, certificate)
     user = session.get(User, certificate.user_id)
     updates = profile_updates(certificate, user)
     moc = {key: value for key, value in updates.items() if key != "learner_name"}

@@ -276,7 +276,7 @@ def badge_status_list(number: int):
     return _json_response(status_list_credential(db.session, number, now()), MEDIA_TYPE)
 
 
-@bp.route("/verify", methods=["GET", "POST"])
+@bp.route("/verify-credential", methods=["GET", "POST"])
 @limiter.limit(_verify_limit, methods=["POST"])
 @accepts_files("upload")
 def verify_badge():

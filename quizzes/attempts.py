@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from course.content.model import Course
+from course.core.clock import as_utc
 
 from .models import CourseCompletion, QuizAllowance, QuizAttempt, best_passed_percent
 from .reading import modules_read
@@ -160,6 +161,18 @@ def completion_for(session: Session, user_id: int, course_slug: str) -> CourseCo
     return session.scalar(select(CourseCompletion).where(
         CourseCompletion.user_id == user_id, CourseCompletion.course_slug == course_slug,
     ))
+
+
+def completed_the_quizzes(session: Session, attempt: QuizAttempt) -> bool:
+    """Whether passing this attempt is what completed the course's quizzes (it was the last one needed).
+
+    The completion is recorded with the submission's own time, so the two times match; a later
+    practice attempt, or a completion an administrator recorded, does not.
+    """
+    if not attempt.passed or attempt.submitted_at is None:
+        return False
+    completion = completion_for(session, attempt.user_id, attempt.course_slug)
+    return completion is not None and as_utc(completion.completed_at) == as_utc(attempt.submitted_at)
 
 
 def record_completion_if_done(session: Session, user_id: int, course: Course, now: datetime) -> bool:

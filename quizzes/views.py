@@ -10,7 +10,7 @@ from course.core.database import owned_or_404
 from course.core.extensions import csrf, db
 
 from .attempts import (
-    QuizRefused, attempt_allowance, attempts_for, objective_statuses, open_attempt, passed_objectives, quiz_refusal,
+    QuizRefused, attempt_allowance, attempts_for, completed_the_quizzes, objective_statuses, open_attempt, quiz_refusal,
     start_attempt, submit_attempt,
 )
 from .models import QuizAttempt
@@ -87,7 +87,7 @@ def submit(attempt_id: int):
                                course=course), refusal.status
     db.session.commit()
     if submission.completed_course:
-        flash("You have passed every quiz of this course.", "success")
+        flash("You have passed every quiz of this course. Submit the course evaluation to complete the course.", "success")
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt_id))
 
 
@@ -111,13 +111,8 @@ def _results(course, attempt):
         objective=_objective_or_404(course, attempt.objective_id),
         reveal=reveals_answers(course.quiz, attempt.passed),
         allowance=attempt_allowance(db.session, current_user.id, course, attempt.objective_id, now()),
-        every_quiz_passed=attempt.passed and _every_quiz_passed(course),
+        completed_the_quizzes=completed_the_quizzes(db.session, attempt),
     )
-
-
-def _every_quiz_passed(course) -> bool:
-    passed = passed_objectives(db.session, current_user.id, course.slug)
-    return all(objective.id in passed for objective in course.objectives)
 
 
 @bp.route("/courses/<slug>/attempts")

@@ -1,8 +1,9 @@
 """`flask reports`: the exports, and every step of reporting credit to regulators.
 
-`flask reports completions|evaluations [--since DATE] [--until DATE] [--course SLUG] [--body ID] [-o FILE]`
-write the same lines as the downloads from the completion report page, to standard output or,
-with -o, to a file (with a progress bar on standard error). A filter value that is not one the
+`flask reports completions|evaluations|progress|unfinished|quiz-responses|evaluation-comments [--since DATE]
+[--until DATE] [--course SLUG] [--body ID] [--learner EMAIL] [-o FILE] [--format csv|xlsx]` write the same
+tables as the downloads from the admin pages, to standard output or, with -o, to a file (with a
+progress bar on standard error); a file ending .xlsx gets a workbook. A filter value that is not one the
 web filters offer (an unknown course, body, profession or state) exits 2 naming the valid ones.
 
 `flask reports batch pars|ce-broker`, `file`, `submit`, `mark`, `correct`, `status`, `history`
@@ -16,6 +17,7 @@ from datetime import date, datetime
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from accounts.audit import VIA_COMMAND_LINE, record_audit
 from accounts.models import User
@@ -30,10 +32,11 @@ from .batches import (
     OUTCOMES, ReportingError, accept_remaining, apply_result_file, make_batch, mark_corrected, pre_validate,
     record_outcome, submit_batch,
 )
-from .exports import EXPORTS, Export, ReportFilters
+from .exports import Export, ReportFilters
 from .files import BATCH_FILES, files_for
 from .filter_values import unknown_filter_value
 from .models import REGULATORS, ReportBatch, ReportRecord
+from .registry import EXPORTS
 from .status import records_at_risk, summaries
 from .tracking import sync
 
@@ -57,19 +60,31 @@ class IsoDate(click.ParamType):
         return day
 
 
-def write_export(export: Export, filters: ReportFilters, output: str | None) -> None:
-    """Audit the export, then stream it to `output` (a path) or standard output (in a `writes` command)."""
+def write_export(export: Export, filters: ReportFilters, output: str | None, file_format: str = "csv") -> None:
+    """Audit the export, then stream it to `output` (a path) or standard output (in a `writes` command).
+
+    CSV goes to standard output or a file; XLSX only to a file (-o), written to a temporary
+    file beside it and renamed, so the file appears complete or not at all.
+    """
+    if file_format == "xlsx" and output is None:
+        raise click.UsageError("An XLSX workbook is written to a file: give -o FILE.xlsx.")
     record_audit(db.session, None, "export", target_type="report", target_id=export.name, details={
         "filters": filters.as_details(), "via": VIA_COMMAND_LINE, "output": output or "standard output",
-    })
+    } | ({"format": file_format} if file_format != "csv" else {}))
     db.session.commit()
-    lines = export.write(db.session, filters, current_catalogue())
+    catalogue = current_catalogue()
+    if file_format == "xlsx":
+        with click.open_file(output, "wb", atomic=True) as file:
+            total = export.write_xlsx(db.session, filters, catalogue, file)
+        click.echo(f"Wrote {total:,} row(s) to {output}.", err=True)
+        return
+    lines = export.write(db.session, filters, catalogue)
     if output is None:
         with click.open_file("-", "w", encoding="utf-8") as stdout:
             stdout.writelines(lines)
             stdout.flush()
         return
-    total = export.count(db.session, filters)
+    total = export.count(db.session, filters, catalogue)
     # atomic: the file appears complete or not at all, even if the export fails half-way.
     with click.open_file(output, "w", encoding="utf-8", atomic=True) as file, click.progressbar(
         length=total, label=f"Writing {output}", file=sys.stderr, update_min_steps=max(1, total // 100),
@@ -89,10 +104,21 @@ def _command_for(export: Export) -> click.Command:
     @click.option("--profession", metavar="CODE", help="Only learners of this profession (e.g. physician, nurse).")
     @click.option("--state", metavar="XX", callback=lambda ctx, param, value: value.upper() if value else value,
                   help="Only learners holding a licence in this state (e.g. NY; any case).")
+    @click.option("--learner", metavar="EMAIL", help="Only this learner's rows (progress, unfinished, quiz-responses "
+                  "and evaluation-comments; quiz-responses needs it).")
     @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False, writable=True),
                   help="Write to FILE instead of standard output, with a progress bar.")
+    @click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]),
+                  help="csv or xlsx (default: by the ending of -o FILE, else csv).")
     @writes
-    def command(since, until, course, body, profession, state, output):
+    def command(since, until, course, body, profession, state, learner, output, file_format):
+        if learner and not export.uses_learner:
+            raise click.BadParameter(f"the {export.name} export has no learner filter.", param_hint="'--learner'")
+        if export.needs_learner and not learner:
+            raise click.UsageError(f"The {export.name} export is for one learner: give --learner EMAIL.")
+        if learner and db.session.scalar(select(User.id).where(User.email == learner.strip().lower())) is None:
+            raise click.BadParameter(f"no account has the email {learner}.", param_hint="'--learner'")
+        file_format = file_format or ("xlsx" if output and output.lower().endswith(".xlsx") else "csv")
         if since and until and until < since:
             raise click.BadParameter(f"{until} is before --since {since}.", param_hint="'--until'")
         for name, value in (("course", course), ("body", body), ("profession", profession), ("state", state)):
@@ -100,7 +126,7 @@ def _command_for(export: Export) -> click.Command:
             if message:
                 raise click.BadParameter(message, param_hint=f"'--{name}'")
         write_export(export, ReportFilters(since=since, until=until, course=course, body=body,
-                                           profession=profession, state=state), output)
+                                           profession=profession, state=state, learner=learner), output, file_format)
 
     return reports_cli.command(export.name, help=f"Write {export.title}.")(command)
 

@@ -1,7 +1,8 @@
 """Completion reports and exports for administrators (reporting to regulators is in batches.py and files.py).
 
-Every export is a generator of text lines (header first), so a caller can stream it to a
-browser or a file in constant memory whatever the number of rows:
+Every export is a table (reports.tables: a header and an iterator of rows), written as CSV lines
+or an XLSX workbook, so a caller can stream it to a browser or a file in constant memory
+whatever the number of rows:
 
 - the rows come from one SELECT executed with `yield_per` (a server-side cursor on
   PostgreSQL; SQLite steps through its cursor), read a chunk at a time;
@@ -16,10 +17,9 @@ puts an apostrophe before a leading =, +, -, @, tab or carriage return (OWASP's 
 injection). It applies to every cell alike, numbers included: amounts and dates never start
 with those characters, so no real value is altered, and no column can be forgotten.
 """
-import csv
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -34,9 +34,9 @@ from course.core.filters import calendar_day, format_amount
 from credits.models import Certificate, EvaluationResponse
 from quizzes.models import QuizAttempt, best_passed_percent
 
+from .tables import FORMATS, LINE_END, Table, csv_lines, neutralise, write_xlsx  # noqa: F401 (LINE_END, neutralise: files.py)
+
 BATCH_SIZE = 1000
-FORMULA_TRIGGERS = frozenset("=+-@\t\r")  # what a spreadsheet may read as the start of a formula
-LINE_END = "\r\n"  # RFC 4180; the tab-delimited PARS upload uses the same
 
 
 @dataclass(frozen=True)
@@ -54,31 +54,12 @@ class ReportFilters:
     body: str | None = None
     profession: str | None = None
     state: str | None = None
+    learner: str | None = None  # an account's email; only the exports that say so (Export.uses_learner) read it
 
     def as_details(self) -> dict[str, str]:
         """The filters that are set, as text (for the audit trail)."""
         return {name: value.isoformat() if isinstance(value, date) else value
                 for name, value in asdict(self).items() if value is not None}
-
-
-def neutralise(cell: str) -> str:
-    """Make a cell that a spreadsheet would read as a formula read as text instead."""
-    return "'" + cell if cell[:1] in FORMULA_TRIGGERS else cell
-
-
-class _Echo:
-    """A file-like target for csv.writer that hands back each line written instead of keeping it."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
-def _csv_lines(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
-    """RFC 4180 lines (quoted where needed, CRLF), every cell neutralised."""
-    writer = csv.writer(_Echo(), lineterminator=LINE_END)
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow([neutralise(cell) for cell in row])
 
 
 def streamed_chunks(session: Session, query: Select, batch_size: int) -> Iterator[list[Row]]:
@@ -222,13 +203,17 @@ def _completion_rows(session: Session, filters: ReportFilters, batch_size: int) 
             ]
 
 
-def completions_csv(session: Session, filters: ReportFilters, *, batch_size: int = BATCH_SIZE) -> Iterator[str]:
-    """The completions CSV: a header, then one line per certificate of any status (see COMPLETION_COLUMNS).
+def completions_table(session: Session, filters: ReportFilters, *, batch_size: int = BATCH_SIZE) -> Table:
+    """The completions export: one row per certificate of any status (see COMPLETION_COLUMNS).
 
     `learner` is the name printed on the certificate; email, profession and licences are the
     learner's profile now. `objective_scores` holds the best passed score per objective.
     """
-    return _csv_lines(COMPLETION_COLUMNS, _completion_rows(session, filters, batch_size))
+    return COMPLETION_COLUMNS, _completion_rows(session, filters, batch_size)
+
+
+def completions_csv(session: Session, filters: ReportFilters, *, batch_size: int = BATCH_SIZE) -> Iterator[str]:
+    return csv_lines(*completions_table(session, filters, batch_size=batch_size))
 
 
 # --- Evaluation responses ----------------------------------------------------------------
@@ -273,7 +258,13 @@ def _answers_json(answers: dict) -> str:
 def evaluations_csv(
     session: Session, filters: ReportFilters, items: Sequence[EvaluationItem] = (), *, batch_size: int = BATCH_SIZE,
 ) -> Iterator[str]:
-    """The evaluation responses CSV: one line per response.
+    return csv_lines(*evaluations_table(session, filters, items, batch_size=batch_size))
+
+
+def evaluations_table(
+    session: Session, filters: ReportFilters, items: Sequence[EvaluationItem] = (), *, batch_size: int = BATCH_SIZE,
+) -> Table:
+    """The evaluation responses export: one row per response.
 
     With `items` (the course's evaluation form, passed when the report is for one course) each
     item gets a column named by its id, and answers to items no longer on the form go to a
@@ -294,7 +285,7 @@ def evaluations_csv(
                     row.append(_answers_json(answers))
                 yield row
 
-    return _csv_lines(header, rows())
+    return header, rows()
 
 
 # --- What the browser and the command line need to offer each export ---------------------
@@ -302,27 +293,38 @@ def evaluations_csv(
 
 @dataclass(frozen=True)
 class Export:
+    """One export, offered as CSV and as XLSX (reports.tables writes both from the same table)."""
+
     name: str
     title: str
-    extension: str
-    media_type: str
-    count: Callable[[Session, ReportFilters], int]  # rows the export will have, for progress bars
-    write: Callable[[Session, ReportFilters, Catalogue], Iterator[str]]
+    count: Callable[[Session, ReportFilters, Catalogue], int]  # rows the export will have, for progress bars
+    table: Callable[[Session, ReportFilters, Catalogue], Table]
+    uses_learner: bool = False  # whether the learner filter applies (ReportFilters.learner)
+    needs_learner: bool = False  # whether it must be given
 
-    def filename(self, day: date) -> str:
+    def write(self, session: Session, filters: ReportFilters, catalogue: Catalogue) -> Iterator[str]:
+        """The export as CSV lines, header first."""
+        return csv_lines(*self.table(session, filters, catalogue))
+
+    def write_xlsx(self, session: Session, filters: ReportFilters, catalogue: Catalogue, target) -> int:
+        """The export as a workbook written into the binary file `target`; the number of rows."""
+        header, rows = self.table(session, filters, catalogue)
+        return write_xlsx(header, rows, target, title=self.name)
+
+    def filename(self, day: date, extension: str = "csv") -> str:
         """The server-chosen download name, e.g. completions-2026-11-21.csv."""
-        return f"{self.name}-{day.isoformat()}.{self.extension}"
+        return f"{self.name}-{day.isoformat()}.{extension}"
 
 
-def _evaluation_lines(session: Session, filters: ReportFilters, catalogue: Catalogue) -> Iterator[str]:
+def _evaluation_table(session: Session, filters: ReportFilters, catalogue: Catalogue) -> Table:
     """A report for one course known to the catalogue gets a column per item of its evaluation form."""
     course = catalogue.courses.get(filters.course) if filters.course else None
-    return evaluations_csv(session, filters, course.evaluation if course else ())
+    return evaluations_table(session, filters, course.evaluation if course else ())
 
 
 EXPORTS = {export.name: export for export in (
-    Export("completions", "Completions (CSV)", "csv", "text/csv; charset=utf-8", count_completions,
-           lambda session, filters, _catalogue: completions_csv(session, filters)),
-    Export("evaluations", "Evaluation responses (CSV)", "csv", "text/csv; charset=utf-8", count_evaluations,
-           _evaluation_lines),
+    Export("completions", "Completions", lambda session, filters, _catalogue: count_completions(session, filters),
+           lambda session, filters, _catalogue: completions_table(session, filters)),
+    Export("evaluations", "Evaluation responses",
+           lambda session, filters, _catalogue: count_evaluations(session, filters), _evaluation_table),
 )}

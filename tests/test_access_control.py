@@ -97,6 +97,17 @@ ACCESS = {
     "admin.reactivate_account": {**ADMINS, "admin": 422},
     "admin.delete_learner_account": {**ADMINS, "admin": 422},  # an empty form: no confirmation
     "admin.send_password_reset": {**ADMINS, "admin": AWAY},  # the form is only its token: sent, back to the page
+    "admin.learner_reports": ADMINS,
+    "admin.export_completions_xlsx": ADMINS,
+    "admin.export_evaluations_xlsx": ADMINS,
+    "admin.export_progress": ADMINS,
+    "admin.export_progress_xlsx": ADMINS,
+    "admin.export_unfinished": ADMINS,
+    "admin.export_unfinished_xlsx": ADMINS,
+    "admin.export_quiz_responses": {**ADMINS, "admin": 400},  # no learner given
+    "admin.export_quiz_responses_xlsx": {**ADMINS, "admin": 400},
+    "admin.export_evaluation_comments": ADMINS,
+    "admin.export_evaluation_comments_xlsx": ADMINS,
 }
 
 

@@ -27,7 +27,10 @@ EVALUATION_ITEMS = ("objective-first-objective", "time-spent", "change", "intent
 
 
 def rows_of(lines) -> list[list[str]]:
-    return list(csv.reader(io.StringIO("".join(lines), newline="")))
+    """The CSV's rows, after checking it starts with the byte-order mark Excel needs to read UTF-8."""
+    text = "".join(lines)
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
 
 
 def completion_rows(filters=ReportFilters()) -> list[dict[str, str]]:

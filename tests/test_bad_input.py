@@ -176,3 +176,10 @@ def test_names_are_stored_nfc_normalised(client, outbox):
     user = db.session.scalar(select(User))
     assert user.name == unicodedata.normalize("NFC", decomposed) == "Zoé Nguyễn"
     assert user.first_name == "Zoé"
+
+
+def test_create_admin_refuses_a_name_that_is_not_one_line(runner):
+    result = runner.invoke(args=["users", "create-admin", "ada@example.org", "--name", "Ada\nCredit awarded",
+                                 "--password", "a long enough passphrase"])
+    assert result.exit_code == 1 and "Use one line of printable characters" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0

@@ -70,10 +70,10 @@ def download(client, certificate: Certificate) -> dict:
 
 
 def post_credential(client, *, text: str | None = None, upload: tuple[bytes, str] | None = None):
-    data = {"csrf_token": csrf_token(client, "/verify"), "credential": text or ""}
+    data = {"csrf_token": csrf_token(client, "/verify-credential"), "credential": text or ""}
     if upload:
         data["upload"] = (io.BytesIO(upload[0]), upload[1])
-    return client.post("/verify", data=data, content_type="multipart/form-data")
+    return client.post("/verify-credential", data=data, content_type="multipart/form-data")
 
 
 def result_text(response) -> str:

@@ -63,7 +63,7 @@ def test_an_administrator_filters_the_completion_report_and_downloads_the_csv(li
     assert download.suggested_filename == "completions-2025-09-15.csv"
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
-    with saved.open(newline="", encoding="utf-8") as file:
+    with saved.open(newline="", encoding="utf-8-sig") as file:
         rows = list(csv.DictReader(file))
     assert [(row["learner"], row["email"], row["licences"], row["credit_type"], row["completion_date"],
              row["evaluation_submitted"], row["status"]) for row in rows] == [

@@ -132,10 +132,21 @@ def test_rate_limit_is_shared_by_all_workers(gunicorn_server):
     _, base = gunicorn_server
     browser = Browser(base)
     token = browser.csrf_token()
-    statuses = [browser.request("/sign-in", {"csrf_token": token, "email": "x@example.org", "password": "wrong guess"})[0]
-                for _ in range(12)]
+    statuses = [browser.request("/sign-in", {"csrf_token": token, "email": f"x{i}@example.org", "password": "wrong guess"})[0]
+                for i in range(12)]
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
+
+
+def test_per_account_throttle_is_shared_by_all_workers(gunicorn_server):
+    """Guesses at one account from many connections (so many workers) are counted together."""
+    _, base = gunicorn_server
+    statuses = []
+    for index in range(7):
+        browser = Browser(base)
+        statuses.append(browser.request("/sign-in", {"csrf_token": browser.csrf_token(), "email": "kim@example.org",
+                                                     "password": f"guess {index}"})[0])
+    assert statuses == [401] * 5 + [429, 429]
 
 
 def test_duplicate_certificate_claims_across_workers_issue_one(gunicorn_server):

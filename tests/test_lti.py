@@ -38,8 +38,7 @@ def mock():
 def complete_profile(client, next_path):
     response = post_form(client, f"/profile?next={next_path}", {
         "first_name": "Lee", "last_name": "Okafor", "name": "Lee Okafor", "profession": "nurse",
-        "licences-0-state": "AL", "licences-0-licence_type": "RN", "licences-0-number": "RN-1"},
-        form_url="/profile")
+        "licences-0-state": "AL", "licences-0-licence_type": "RN", "licences-0-number": "RN-1"}, form_url="/profile")
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
 

@@ -325,7 +325,7 @@ def test_the_notice_after_the_last_quiz_links_the_next_step(client, learner):
     assert "You have passed every quiz of this course." in page  # the flash
     assert "completed the course" not in page
     notice = _next_step(page)
-    assert notice and "the course evaluation, then claiming your credit" in notice
+    assert notice and "Next: submit the course evaluation to complete the course, then claim your credit." in notice
     assert _next_step_links(page) == [f"{COURSE}/evaluation", f"{COURSE}/credit"]
     assert page.index('data-testid="next-step"') < page.index("<h2>Feedback</h2>")
 
@@ -348,9 +348,29 @@ def test_the_course_page_puts_the_next_step_first(client, learner):
         attempt = start(client, f"{COURSE}/objectives/{objective}/quiz")
         submit(client, attempt, quiz_answers(attempt))
     text, links = top(client.get(COURSE).get_data(as_text=True))
-    assert "What is left: the course evaluation" in text and links == [f"{COURSE}/evaluation"]
+    assert "Submit the course evaluation to complete the course" in text and links == [f"{COURSE}/evaluation"]
     submit_evaluation(learner)
     text, links = top(client.get(COURSE).get_data(as_text=True))
     assert "claim your credit" in text and links == [f"{COURSE}/credit"]
     make_certificate(learner, approval_id="ama-pra")
     assert _next_step(client.get(COURSE).get_data(as_text=True)) is None
+
+
+def test_intro_says_an_attempt_covers_every_topic_of_the_blueprint(client, learner, content_dir):
+    from tests.test_content import _declare_topics
+
+    _declare_topics(content_dir, ["one", "two", "one", "two"])
+    read_module(client)
+    assert "3, drawn from a bank of 4, at least one from each of its 2 topics" in client.get(QUIZ).get_data(as_text=True)
+
+
+def test_a_practice_attempt_after_the_last_quiz_has_no_next_step_notice(client, learner):
+    for objective in ("first-objective", "second-objective"):
+        read_module(client, objective)
+        attempt = start(client, f"{COURSE}/objectives/{objective}/quiz")
+        submit(client, attempt, quiz_answers(attempt))
+    assert _next_step(client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True))
+    practice = start(client)
+    submit(client, practice, quiz_answers(practice))
+    assert _next_step(client.get(f"/quiz/attempts/{practice.id}").get_data(as_text=True)) is None
+    assert _next_step(client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True))

@@ -117,6 +117,9 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # an edit is live within this time.
         "CONTENT_RECHECK_SECONDS": 2.0 if production else 0.0,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Redis unreachable: each worker counts in its own memory (and logs it) until it is back.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "SIGN_IN_RATE_LIMIT": "10 per minute",
         "REGISTER_RATE_LIMIT": "20 per hour",
         "PASSWORD_RESET_RATE_LIMIT": "5 per 15 minutes",

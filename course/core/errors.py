@@ -3,7 +3,8 @@ from flask import Flask, current_app, render_template, url_for
 from flask.globals import request_ctx
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import SecurityError
 
 from .extensions import db
@@ -31,7 +32,9 @@ def bare_error_page(code: int, message: str):
     links = {}
     if request_ctx.url_adapter is not None:
         links = {"stylesheet": url_for("static", filename="style.css"), "home": url_for("pages.index")}
-    return render_template("error_bare.html", code=code, message=message, **links), code
+    # Straight from the Jinja environment: render_template's context processors would ask
+    # Flask-Login for the signed-in user, which needs the database.
+    return current_app.jinja_env.get_template("error_bare.html").render(code=code, message=message, **links), code
 
 
 def error_page(code: int, message: str):
@@ -70,9 +73,21 @@ def _database_unavailable(error):
     return bare_error_page(503, DATABASE_UNAVAILABLE_MESSAGE)
 
 
+def _conflict(error):
+    """Two requests changed the same rows at once and the database kept one: say so, as a 409.
+
+    The constraints kept the data consistent; the request that lost is undone whole.
+    """
+    db.session.rollback()
+    current_app.logger.warning("concurrent change refused: %s", error)
+    return error_page(409, MESSAGES[409])
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _render_http_error)
     for code in MESSAGES:
         app.register_error_handler(code, _render_http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(InterfaceError, _database_unavailable)
+    app.register_error_handler(IntegrityError, _conflict)
+    app.register_error_handler(StaleDataError, _conflict)

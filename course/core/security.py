@@ -4,8 +4,7 @@ Pages are never framed (`frame-ancestors 'none'`) unless a request sets `g.frame
 the origins that may frame it (the LTI package does, for a learning system's platform), and
 forms post only to this site unless a request adds origins in `g.form_action`.
 """
-from flask import Flask, g, request
-from flask_login import current_user
+from flask import Flask, current_app, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 
@@ -31,6 +30,13 @@ SECURITY_HEADERS = (
 HTTPS_ONLY_HEADERS = (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
 
 
+def _may_be_signed_in() -> bool:
+    """Whether the request carries a session or remember-me cookie naming a user, decided without
+    loading the user: this runs on every response, the database's error pages included."""
+    return bool(session.get("_user_id") or request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME",
+                                                                                        "remember_token")))
+
+
 def add_security_headers(response):
     """Add each header the view has not set itself; signed-in pages stay out of shared caches."""
     frame_ancestors = tuple(g.get("frame_ancestors", ()))
@@ -40,7 +46,7 @@ def add_security_headers(response):
         response.headers.setdefault("X-Frame-Options", "DENY")
     for name, value in SECURITY_HEADERS + (HTTPS_ONLY_HEADERS if request.is_secure else ()):
         response.headers.setdefault(name, value)
-    if current_user.is_authenticated:
+    if _may_be_signed_in():
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

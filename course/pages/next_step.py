@@ -36,7 +36,7 @@ def next_step(course: Course, statuses: list[ObjectiveStatus], evaluation_submit
         return NextStep(f"Pass the quiz on this objective: {status.text}", "Open this objective's quiz",
                         "quizzes.quiz_intro", course.slug, objective_id=status.objective_id)
     if not evaluation_submitted:
-        return NextStep("You have passed every quiz. What is left: the course evaluation, then claiming your credit.",
+        return NextStep("You have passed every quiz. Submit the course evaluation to complete the course, then claim your credit.",
                         "Go to the evaluation form", "credits.evaluation", course.slug)
     if not has_certificates:
         return NextStep("You have passed every quiz and submitted the evaluation: claim your credit.",

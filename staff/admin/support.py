@@ -6,6 +6,8 @@ password-reset emails.
 The rules live in the packages below (accounts.profiles); these views read the form, call them
 and commit. The blueprint's own check (views.administrators_only) guards every route added here.
 """
+from itertools import islice
+
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.http import dump_options_header
@@ -24,15 +26,16 @@ from course.core.extensions import db
 from course.core.mail import send_mail
 from quizzes.attempts import QuizRefused
 from quizzes.support import grant_extra_attempt, record_completion_by_hand, reset_attempts
+from reports.learner_reports import LEARNER_EXPORTS
 from credits.corrections import correct_amount, profile_differences, reinstate
 from credits.errors import CreditError
 from credits.models import Certificate
 
 from .support_forms import (
-    AccountForm, AdminProfileForm, AmountForm, CompletionForm, DeleteAccountForm, PasswordResetForm,
-    QuizAllowanceForm, ReinstateForm,
+    AccountForm, AdminProfileForm, AmountForm, CompletionForm, DeleteAccountForm, LearnerReportFilterForm,
+    PasswordResetForm, QuizAllowanceForm, ReinstateForm,
 )
-from .views import _courses_by_title, _render_certificate, _render_learner, bp
+from .views import _courses_by_title, _query_args, _render_certificate, _render_learner, bp
 
 
 def _differing_certificates(user: User) -> list[tuple[Certificate, list]]:
@@ -244,3 +247,29 @@ def send_password_reset(user_id: int):
     token = make_reset_token(user, current_app.config["SECRET_KEY"])
     send_mail(user.email, *password_reset_message(url_for("accounts.reset_password", token=token, _external=True)))
     return _back_to(user, f"A password-reset link is on its way to {user.email}; it works for an hour, once.")
+
+
+# --- Reports about learners ---------------------------------------------------------------
+
+PREVIEW_ROWS = 50
+
+
+@bp.route("/reports")
+def learner_reports():
+    """The learner reports with one filter form; the chosen one's first rows shown, each downloadable as CSV or XLSX."""
+    reports = {export.name: export for export in LEARNER_EXPORTS}
+    form = LearnerReportFilterForm(formdata=request.args, catalogue=current_catalogue())
+    chosen = reports.get(request.args.get("report", ""))
+    problem = None
+    if chosen is not None and chosen.needs_learner and not form.learner.data:
+        problem = f"{chosen.title}: give the learner's email."
+    if not form.validate() or problem or (request.args.get("report") and chosen is None):
+        return render_template("staff/admin/reports.html", form=form, reports=reports.values(), chosen=chosen,
+                               problem=problem, header=None, rows=None, query_args={}), 400
+    header = rows = None
+    if chosen is not None:
+        header, all_rows = chosen.table(db.session, form.filters(), current_catalogue())
+        rows = list(islice(all_rows, PREVIEW_ROWS + 1))
+    return render_template("staff/admin/reports.html", form=form, reports=reports.values(), chosen=chosen,
+                           problem=None, header=header, rows=rows, preview_rows=PREVIEW_ROWS,
+                           query_args=_query_args(form))

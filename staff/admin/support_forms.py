@@ -1,32 +1,41 @@
 """Forms of the learner-support pages: profile corrections, certificate corrections, quiz attempts,
 completions by hand, account deactivation and deletion, password-reset emails."""
+from dataclasses import replace
+
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, EmailField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from accounts.forms import ProfileForm
+from accounts.users import find_user_by_email
+from course.core.extensions import db
+from reports.exports import ReportFilters
+
+from .forms import ReportFilterForm
 
 
-def reason_field(label: str = "Reason (kept in the audit trail)", message: str = "Give the reason.") -> TextAreaField:
-    return TextAreaField(label, validators=[DataRequired(message), Length(max=2000)], render_kw={"rows": 2})
+def reason_field(label: str = "Reason (kept in the audit trail)", message: str = "Give the reason.", *,
+                 id: str) -> TextAreaField:
+    """A required reason; `id` keeps it apart from the other reasons on the same page (the name stays `reason`)."""
+    return TextAreaField(label, validators=[DataRequired(message), Length(max=2000)], render_kw={"rows": 2}, id=id)
 
 
 class AdminProfileForm(ProfileForm):
     reason = reason_field("Reason for the correction (kept in the audit trail with what changed)",
-                          "Give the reason for correcting the profile.")
+                          "Give the reason for correcting the profile.", id="profile-reason")
     submit = SubmitField("Save the correction")
 
 
 class ReinstateForm(FlaskForm):
     reason = reason_field("Reason for reinstating (kept in the audit trail with the revocation it undoes)",
-                          "Give the reason for reinstating the certificate.")
+                          "Give the reason for reinstating the certificate.", id="reinstate-reason")
     submit = SubmitField("Reinstate the certificate")
 
 
 class AmountForm(FlaskForm):
     amount = StringField("Corrected amount", validators=[DataRequired("Enter the corrected amount."), Length(max=20)])
     reason = reason_field("Reason for the correction (kept in the audit trail)",
-                          "Give the reason for correcting the amount.")
+                          "Give the reason for correcting the amount.", id="amount-reason")
     submit = SubmitField("Reissue with the corrected amount")
 
 
@@ -41,7 +50,7 @@ class QuizAllowanceForm(FlaskForm):
     objective = SelectField("Quiz", validators=[DataRequired("Choose the quiz.")])
     change = SelectField("Change", choices=[SelectChoice("extra", "Grant one extra attempt"),
                                             SelectChoice("reset", "Reset: earlier attempts no longer count")])
-    reason = reason_field(message="Give the reason.")
+    reason = reason_field(message="Give the reason.", id="quiz-reason")
     submit = SubmitField("Apply to the quiz")
 
     def __init__(self, *args, courses=(), **kwargs):
@@ -56,7 +65,7 @@ class CompletionForm(FlaskForm):
     course = SelectField("Course", validators=[DataRequired("Choose the course.")])
     completed_on = DateField("Completed on", validators=[InputRequired("Enter the day the learner completed it.")])
     reason = reason_field("Reason (e.g. the paper attempt it rests on; kept in the audit trail)",
-                          "Give the reason for recording the completion by hand.")
+                          "Give the reason for recording the completion by hand.", id="completion-reason")
     submit = SubmitField("Record the completion")
 
     def __init__(self, *args, courses=(), **kwargs):
@@ -67,14 +76,15 @@ class CompletionForm(FlaskForm):
 class AccountForm(FlaskForm):
     """Deactivate or reactivate (the reason is all it needs)."""
 
-    reason = reason_field()
+    reason = reason_field(id="account-reason")
     submit = SubmitField("Confirm")
 
 
 class DeleteAccountForm(FlaskForm):
     confirm_email = StringField("Type the account's email to confirm",
                                 validators=[DataRequired("Type the account's email to confirm.")])
-    reason = reason_field("Reason for deleting (kept in the audit trail)", "Give the reason for deleting the account.")
+    reason = reason_field("Reason for deleting (kept in the audit trail)", "Give the reason for deleting the account.",
+                          id="delete-reason")
     submit = SubmitField("Delete the account")
 
     def __init__(self, *args, email: str = "", **kwargs):
@@ -99,3 +109,18 @@ def learner_forms(user, courses) -> dict:
         "delete_form": DeleteAccountForm(formdata=None, email=user.email),
         "reset_form": PasswordResetForm(formdata=None),
     }
+
+
+class LearnerReportFilterForm(ReportFilterForm):
+    """The report filters, and one learner (by email) for the reports that take it."""
+
+    learner = EmailField("Learner's email (quiz responses need one)", validators=[Length(max=254)])
+
+    def validate_learner(self, field):
+        if field.data and find_user_by_email(db.session, field.data) is None:
+            raise ValidationError("No account has that email.")
+
+    def filters(self) -> ReportFilters:
+        chosen = super().filters()
+        learner = (self.learner.data or "").strip().lower() or None
+        return replace(chosen, learner=learner)

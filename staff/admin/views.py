@@ -30,7 +30,10 @@ from reports.batches import (
     ReportingError, accept_remaining, apply_result_file, make_batch, mark_corrected, pre_validate, record_outcome,
     submit_batch,
 )
-from reports.exports import EXPORTS, completion_totals, completions_query, status_counts
+from reports.exports import EXPORTS as COMPLETION_EXPORTS
+from reports.exports import completion_totals, completions_query, status_counts
+from reports.registry import EXPORTS
+from reports.tables import FORMATS
 from reports.files import BATCH_FILES, files_for
 from reports.models import REGULATORS, WAITING, ReportBatch, ReportBatchItem, ReportRecord
 from reports.status import batches_of, count_at_risk, records_at_risk, rejected_queue, summaries
@@ -47,7 +50,7 @@ from .forms import (
 )
 from .audit_targets import target_labels
 from .learners import learner_record, learner_search_query
-from .support_forms import certificate_forms, learner_forms
+from .support_forms import LearnerReportFilterForm, certificate_forms, learner_forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -205,44 +208,66 @@ def reissue_certificate(certificate_id: int):
 def completions():
     form = ReportFilterForm(formdata=request.args, catalogue=current_catalogue())
     if not form.validate():
-        return render_template("staff/admin/completions.html", form=form, page=None, exports=EXPORTS.values()), 400
+        return render_template("staff/admin/completions.html", form=form, page=None, exports=COMPLETION_EXPORTS.values()), 400
     filters = form.filters()
     return render_template(
-        "staff/admin/completions.html", form=form, exports=EXPORTS.values(), query_args=_query_args(form),
+        "staff/admin/completions.html", form=form, exports=COMPLETION_EXPORTS.values(), query_args=_query_args(form),
         page=paginate(db.session, completions_query(filters), _page_number(), PER_PAGE),
         totals=completion_totals(db.session, filters), statuses=status_counts(db.session, filters),
     )
 
 
-def _stream_export(name: str):
-    """Stream one export as a download, after recording it (with its filters) in the audit trail.
+def _stream_export(name: str, file_format: str):
+    """Stream one export as a CSV or XLSX download, after recording it (with its filters) in the audit trail.
 
     A POST, since it writes the audit entry. The entry is committed before the first line is
-    sent; the lines are read in a transaction of their own, which on SQLite only reads.
+    sent; the lines are read in a transaction of their own, which on SQLite only reads. A
+    workbook is written to a temporary file first (openpyxl's write-only mode), then streamed.
     """
     content = current_catalogue()
-    form = ReportFilterForm(formdata=request.args, catalogue=content)
-    if not form.validate():
-        abort(400)
     chosen = EXPORTS[name]
+    form = LearnerReportFilterForm(formdata=request.args, catalogue=content)
+    if not form.validate() or (form.learner.data and not chosen.uses_learner) or (
+            chosen.needs_learner and not form.learner.data):
+        abort(400)
     filters = form.filters()
     record_audit(db.session, current_user, "export", target_type="report", target_id=name,
-                 details={"filters": filters.as_details(), "via": VIA_WEB})
+                 details={"filters": filters.as_details(), "via": VIA_WEB}
+                 | ({"format": file_format} if file_format != "csv" else {}))
     db.session.commit()
-    response = Response(stream_with_context(chosen.write(db.session, filters, content)), content_type=chosen.media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{chosen.filename(calendar_day(now()))}"'
+    if file_format == "xlsx":
+        target = tempfile.TemporaryFile()
+        chosen.write_xlsx(db.session, filters, content, target)
+        target.seek(0)
+        response = Response(_read_and_close(target), content_type=FORMATS["xlsx"])
+    else:
+        response = Response(stream_with_context(chosen.write(db.session, filters, content)),
+                            content_type=FORMATS["csv"])
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{chosen.filename(calendar_day(now()), file_format)}"')
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
-def _export_view(name: str):
-    """A view of its own per export, so each has a plain URL with no arguments (e.g. /admin/exports/pars.tsv)."""
-    return lambda: _stream_export(name)
+def export_endpoint(name: str, file_format: str = "csv") -> str:
+    """admin.export_completions (CSV), admin.export_completions_xlsx, admin.export_quiz_responses..."""
+    return "export_" + name.replace("-", "_") + ("" if file_format == "csv" else f"_{file_format}")
 
 
-for _export in EXPORTS.values():  # admin.export_completions, admin.export_pars, admin.export_evaluations
-    bp.add_url_rule(f"/exports/{_export.name}.{_export.extension}", endpoint=f"export_{_export.name}",
-                    view_func=_export_view(_export.name), methods=["POST"])
+def _export_view(name: str, file_format: str):
+    """A view of its own per export and format, so each has a plain URL (e.g. /admin/exports/completions.xlsx)."""
+    return lambda: _stream_export(name, file_format)
+
+
+for _export in EXPORTS.values():
+    for _format in FORMATS:
+        bp.add_url_rule(f"/exports/{_export.name}.{_format}", endpoint=export_endpoint(_export.name, _format),
+                        view_func=_export_view(_export.name, _format), methods=["POST"])
+
+
+@bp.context_processor
+def _export_endpoints() -> dict:
+    return {"export_endpoint": export_endpoint}
 
 
 # --- Audit trail --------------------------------------------------------------------------
