@@ -203,7 +203,7 @@ def test_the_notice_after_the_last_quiz_does_not_call_the_course_complete(client
                                                   **quiz_answers(attempt)}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "completed the course" not in page
-    assert "What is left: the course evaluation, then claiming your credit." in page
+    assert "Next: submit the course evaluation to complete the course" in page
 
 
 # --- 5. Ended approvals on the claim page -----------------------------------------------------
