@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.audit import record_audit
@@ -130,18 +131,42 @@ def designation_for(certificate: Certificate, catalogue: Catalogue) -> Designati
 
 def correct_amount(session: Session, certificate: Certificate, *, amount: str, reason: str, catalogue: Catalogue,
                    actor: User | None, via: str, now: datetime) -> Certificate:
-    """Reissue a valid certificate with a corrected amount within the designation; the old one stays, superseded."""
+    """Reissue a valid certificate with a corrected amount within the designation; the old one stays, superseded.
+
+    MOC points follow the AMA PRA credit claimed, so they are not corrected on their own: correcting
+    the credit they follow reissues them too, capped by their own designation.
+    """
     if certificate.status != "valid":
         raise CertificateNotValid(f"Only a valid certificate can be corrected; this one is {certificate.status}.")
     reason = (reason or "").strip()
     if not reason:
         raise CreditError("Give the reason for correcting the amount.", field="reason")
-    new_amount = corrected_amount(certificate, designation_for(certificate, catalogue), amount)
+    designation = designation_for(certificate, catalogue)
+    course = catalogue.courses[certificate.course_slug]
+    if designation.follows:
+        followed = next(d for d in course.designations if d.approval_id == designation.follows)
+        raise CreditError(f"This credit follows the {followed.unit} claimed: correct that certificate's amount "
+                          "and this one follows it.", field="amount")
+    new_amount = corrected_amount(certificate, designation, amount)
+    replacement = _reissue_with_amount(session, certificate, new_amount, reason=reason, actor=actor, via=via, now=now)
+    following = {d.approval_id: d for d in course.designations if d.follows == certificate.approval_id}
+    if following:
+        for dependent in session.scalars(select(Certificate).where(
+                Certificate.user_id == certificate.user_id, Certificate.course_slug == certificate.course_slug,
+                Certificate.status == "valid", Certificate.approval_id.in_(following))).all():
+            followed_amount = min(new_amount, following[dependent.approval_id].amount)
+            if followed_amount != dependent.amount:
+                _reissue_with_amount(session, dependent, followed_amount, reason=reason, actor=actor, via=via, now=now)
+    return replacement
+
+
+def _reissue_with_amount(session: Session, certificate: Certificate, amount: Decimal, *, reason: str,
+                         actor: User | None, via: str, now: datetime) -> Certificate:
     replacement = reissue_certificate(session, certificate, learner_name=certificate.learner_name, now=now,
-                                      changes={"amount": new_amount})
+                                      changes={"amount": amount})
     record_audit(session, actor, "certificate_amount_correct", target_type="certificate", target_id=certificate.id,
                  now=now, details={"code": certificate.code, "replacement_id": replacement.id,
                                    "replacement_code": replacement.code, "reason": reason,
                                    "old_amount": format_amount(certificate.amount),
-                                   "new_amount": format_amount(new_amount), "via": via})
+                                   "new_amount": format_amount(amount), "via": via})
     return replacement

@@ -488,3 +488,22 @@ def test_an_administrator_sends_a_password_reset_email_that_works(client, outbox
     assert post_form(anonymous, link, {"new_password": "a brand new phrase"}).status_code == 302
     (entry,) = audit_entries("password_reset_sent")
     assert entry.details == {"email": "kim@example.org", "via": "web"}
+
+
+def test_correcting_the_ama_amount_reissues_the_moc_points_that_follow_it(client):
+    learner = make_user(name="Phil Physician")
+    ama = make_certificate(learner, approval_id="ama-pra", amount="1")
+    moc = make_certificate(learner, approval_id="moc-abim", amount="1")
+    sign_in_as(client, "admin")
+    url = f"/admin/certificates/{moc.id}"
+    refused = post_form(client, f"{url}/amount", {"amount": "0.5", "reason": "Attended 30 minutes"}, form_url=url)
+    assert refused.status_code == 422
+    assert "This credit follows the AMA PRA Category 1 Credit™ claimed" in text_of(refused)
+    url = f"/admin/certificates/{ama.id}"
+    response = post_form(client, f"{url}/amount", {"amount": "0.75", "reason": "Attended 45 minutes"}, form_url=url)
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Certificate, moc.id).status == "superseded"
+    assert db.session.get(Certificate, moc.id).superseded_by.amount == Decimal("0.75")
+    assert db.session.get(Certificate, ama.id).superseded_by.amount == Decimal("0.75")
+    assert len(audit_entries("certificate_amount_correct")) == 2
