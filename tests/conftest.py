@@ -5,6 +5,7 @@ TEST_DATABASE_URL names a server (the tests create and drop a throwaway database
 With CE_REQUIRE_ALL=1 (set by CI) PostgreSQL and the browser are required: a run without
 them fails instead of leaving tests out.
 """
+import contextlib
 import os
 import shutil
 import threading
@@ -213,9 +214,9 @@ def live_server(tmp_path, content_dir):
         db.engine.dispose()
 
 
-@pytest.fixture
-def page():
-    """A fresh Chromium page driven by Playwright."""
+@contextlib.contextmanager
+def chromium_page(extra_args: tuple[str, ...] = (), timeout_ms: int = 10_000, **context_options):
+    """A fresh Chromium page driven by Playwright (skipped, or failed under CE_REQUIRE_ALL, without Chromium)."""
     if not os.path.exists(CHROMIUM):
         if REQUIRE_ALL:
             pytest.fail(f"no Chromium at {CHROMIUM} (apt-get install chromium); CE_REQUIRE_ALL=1 forbids skipping")
@@ -223,10 +224,17 @@ def page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context()
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
+        context = browser.new_context(**context_options)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(timeout_ms)
         yield page
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def page():
+    """A fresh Chromium page driven by Playwright."""
+    with chromium_page() as page:
+        yield page

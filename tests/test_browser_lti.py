@@ -8,7 +8,6 @@ because a cross-site iframe gets only `SameSite=None; Secure` cookies. The tool 
 import datetime as dt
 import ipaddress
 import json
-import os
 import threading
 from html import escape
 from urllib.parse import urlencode
@@ -24,7 +23,7 @@ from werkzeug.serving import make_server
 
 from course import create_app
 from course.core.extensions import db, limiter
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REQUIRE_ALL
+from tests.conftest import chromium_page
 from tests.factories import app_settings
 from quizzes.models import QuizAttempt
 from tests.lti_platform import MockPlatform
@@ -135,21 +134,8 @@ def sites(tmp_path, content_dir, monkeypatch):
 
 @pytest.fixture
 def https_page():
-    if not os.path.exists(CHROMIUM):
-        if REQUIRE_ALL:
-            pytest.fail(f"no Chromium at {CHROMIUM} (apt-get install chromium); CE_REQUIRE_ALL=1 forbids skipping")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=[*CHROMIUM_ARGS, "--ignore-certificate-errors"])
-        context = browser.new_context(ignore_https_errors=True)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
+    with chromium_page(("--ignore-certificate-errors",), timeout_ms=15_000, ignore_https_errors=True) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def test_the_course_runs_inside_the_platforms_iframe_and_the_score_reaches_its_gradebook(sites, https_page):
