@@ -322,21 +322,6 @@ def test_reinstate_and_correct_an_amount_from_the_command_line(runner):
 QUIZ = "/courses/sample-course/objectives/first-objective/quiz"
 
 
-class RecordingSender:
-    def __init__(self):
-        self.messages = []
-
-    def send(self, message):
-        self.messages.append(message)
-
-
-@pytest.fixture
-def outbox(app):
-    sender = RecordingSender()
-    app.extensions["mail_sender"] = sender
-    return sender.messages
-
-
 def two_clients(client, **learner_fields):
     """(learner, the learner's signed-in client, an administrator's signed-in client)."""
     learner = make_user(email="kim@example.org", name="Kim Learner", **learner_fields)
