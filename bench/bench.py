@@ -29,7 +29,10 @@ sys.path.insert(0, str(BENCH))
 
 import harness  # noqa: E402
 import learners  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from harness import Load, Server, wrk  # noqa: E402
+
+from credits.badges.integrity import secret_multikey  # noqa: E402
 
 SLUG = "treatment-resistant-depression"
 PAGES = [  # (key, label, expected status, throughput target as a fraction of the floor)
@@ -115,6 +118,8 @@ class Run:
         self.secret = secrets.token_hex(32)
         self.env = {
             "APP_ENV": "production", "SECRET_KEY": self.secret, "BASE_URL": "http://127.0.0.1",
+            "BADGE_SIGNING_KEY": secret_multikey(Ed25519PrivateKey.generate()),
+            "MAIL_URL": "smtp://127.0.0.1:25?tls=none",  # required in production; the benchmark sends no mail
             "CONTENT_DIR": str(self.content),
             "RATELIMIT_STORAGE_URI": self.start_redis(), "FLASK_APP": "wsgi", "PYTHONDONTWRITEBYTECODE": "1",
         }

@@ -160,6 +160,10 @@ def test_after_the_database_drops_every_connection_no_request_fails(database, po
         browsers = [signed_in_browser(base, "kim@example.org") for _ in range(WORKERS)]
         for browser in browsers * 3:  # every worker holds pooled connections now
             assert browser.request("/profile")[0] == 200
+        # Only the servers' connections are to be cut: the test's own pool lets go of its connections
+        # first, so none of them is left open and dead for the garbage collector to find later.
+        db.session.remove()
+        db.engine.dispose()
         admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             ended = connection.execute(text(
