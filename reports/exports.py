@@ -25,10 +25,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Row, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from accounts.models import Licence, User
-from course.content.model import Catalogue, EvaluationItem
+from course.content.model import Catalogue, EvaluationItem, Provider
 from course.core.clock import start_of_day
 from course.core.filters import calendar_day, format_amount
 from credits.models import Certificate, EvaluationResponse
@@ -105,6 +105,8 @@ def completions_query(filters: ReportFilters) -> Select:
             Certificate.id, Certificate.user_id, Certificate.learner_name, User.email, User.profession,
             Certificate.course_slug, Certificate.completion_date, Certificate.approval_body,
             Certificate.approval_id, Certificate.amount, Certificate.unit, Certificate.code, Certificate.status,
+            Certificate.course_title, Certificate.issued_at, Certificate.approval_number,
+            Certificate.pharmacology_hours,
         )
         .join(User, User.id == Certificate.user_id)
         .order_by(Certificate.completion_date, Certificate.id)
@@ -152,7 +154,8 @@ def status_counts(session: Session, filters: ReportFilters) -> dict[str, int]:
 COMPLETION_COLUMNS = (
     "learner", "email", "profession", "licences", "course", "completion_date", "objective_scores",
     "evaluation_submitted", "body", "credit_type", "amount", "unit", "certificate_code", "status",
-)
+    "course_title", "issue_date", "approval_number", "provider_number", "pharmacology_hours",
+)  # then one "licence_XX" column per state in which a learner in the export holds a licence
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,7 @@ class _LearnerFacts:
     """What the completion rows of one chunk need from the licences and quiz attempts tables."""
 
     licences: dict[int, str]  # user id -> "NY 123; CA 456"
+    numbers_by_state: dict[int, dict[str, str]]  # user id -> {"NY": "123"}
     scores: dict[tuple[int, str], str]  # (user id, course) -> "objective: 80; other: 100"
 
 
@@ -168,11 +172,13 @@ def _learner_facts(session: Session, rows: list[Row]) -> _LearnerFacts:
     courses = list({row.course_slug for row in rows})
     connection = session.connection()  # Core, not ORM, results: these rows are plain values
     licences: dict[int, list[str]] = defaultdict(list)
+    by_state: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for user_id, state, number in connection.execute(
         select(Licence.user_id, Licence.state, Licence.number)
         .where(Licence.user_id.in_(user_ids)).order_by(Licence.user_id, Licence.id)
     ):
         licences[user_id].append(f"{state} {number}")
+        by_state[user_id][state].append(number)
     scores: dict[tuple[int, str], list[str]] = defaultdict(list)
     for user_id, course, objective, best in connection.execute(
         select(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id, best_passed_percent)
@@ -183,37 +189,68 @@ def _learner_facts(session: Session, rows: list[Row]) -> _LearnerFacts:
         scores[user_id, course].append(f"{objective}: {round(best)}")
     return _LearnerFacts(
         {user_id: "; ".join(entries) for user_id, entries in licences.items()},
+        {user_id: {state: "; ".join(numbers) for state, numbers in states.items()} for user_id, states in by_state.items()},
         {key: "; ".join(entries) for key, entries in scores.items()},
     )
 
 
-def _completion_rows(session: Session, filters: ReportFilters, batch_size: int) -> Iterator[list[str]]:
+def licence_states(session: Session, filters: ReportFilters) -> list[str]:
+    """The states in which learners with a certificate matching `filters` hold a licence: the per-state columns."""
+    held = aliased(Licence)  # apart from the Licence of the state filter's EXISTS
+    query = (select(held.state).distinct().join(User, User.id == held.user_id)
+             .join(Certificate, Certificate.user_id == User.id).order_by(held.state))
+    return list(session.scalars(_certificate_filters(query, filters)))
+
+
+def _provider_numbers(provider: Provider | None) -> dict[str, str]:
+    """The provider's own number with each body that reports through CE Broker, by approval id (provider.yaml)."""
+    if provider is None:
+        return {}
+    return {approval.id: approval.ce_broker.provider_number for approval in provider.approvals.values()
+            if approval.ce_broker is not None}
+
+
+def _completion_rows(session: Session, filters: ReportFilters, provider: Provider | None, states: list[str],
+                     batch_size: int) -> Iterator[list[str]]:
     evaluated = select(EvaluationResponse.id).where(
         EvaluationResponse.user_id == Certificate.user_id, EvaluationResponse.course_slug == Certificate.course_slug,
     ).exists()
     query = completions_query(filters).add_columns(evaluated.label("evaluated"))
+    provider_numbers = _provider_numbers(provider)
+    zone = provider.zone if provider else None
     for chunk in streamed_chunks(session, query, batch_size):
         facts = _learner_facts(session, chunk)
         for (_, user_id, learner_name, email, profession, course, completed_on, body, approval_id, amount, unit, code,
-             status, was_evaluated) in chunk:
+             status, course_title, issued_at, approval_number, pharmacology_hours, was_evaluated) in chunk:
+            numbers = facts.numbers_by_state.get(user_id, {})
             yield [
                 learner_name, email, profession or "", facts.licences.get(user_id, ""), course,
                 completed_on.isoformat(), facts.scores.get((user_id, course), ""), "yes" if was_evaluated else "no",
                 body, approval_id, format_amount(amount), unit, code, status,
+                course_title, calendar_day(issued_at, zone).isoformat(), approval_number or "",
+                provider_numbers.get(approval_id, ""),
+                format_amount(pharmacology_hours) if pharmacology_hours is not None else "",
+                *(numbers.get(state, "") for state in states),
             ]
 
 
-def completions_table(session: Session, filters: ReportFilters, *, batch_size: int = BATCH_SIZE) -> Table:
+def completions_table(session: Session, filters: ReportFilters, provider: Provider | None = None, *,
+                      batch_size: int = BATCH_SIZE) -> Table:
     """The completions export: one row per certificate of any status (see COMPLETION_COLUMNS).
 
     `learner` is the name printed on the certificate; email, profession and licences are the
-    learner's profile now. `objective_scores` holds the best passed score per objective.
+    learner's profile now. `objective_scores` holds the best passed score per objective. The issue
+    date is the provider's calendar day; `provider_number` is the provider's number with the body
+    where it reports through CE Broker; `licence_XX` holds the learner's licence numbers in XX.
     """
-    return COMPLETION_COLUMNS, _completion_rows(session, filters, batch_size)
+    states = licence_states(session, filters)
+    header = (*COMPLETION_COLUMNS, *(f"licence_{state}" for state in states))
+    return header, _completion_rows(session, filters, provider, states, batch_size)
 
 
-def completions_csv(session: Session, filters: ReportFilters, *, batch_size: int = BATCH_SIZE) -> Iterator[str]:
-    return csv_lines(*completions_table(session, filters, batch_size=batch_size))
+def completions_csv(session: Session, filters: ReportFilters, provider: Provider | None = None, *,
+                    batch_size: int = BATCH_SIZE) -> Iterator[str]:
+    return csv_lines(*completions_table(session, filters, provider, batch_size=batch_size))
 
 
 # --- Evaluation responses ----------------------------------------------------------------
@@ -324,7 +361,7 @@ def _evaluation_table(session: Session, filters: ReportFilters, catalogue: Catal
 
 EXPORTS = {export.name: export for export in (
     Export("completions", "Completions", lambda session, filters, _catalogue: count_completions(session, filters),
-           lambda session, filters, _catalogue: completions_table(session, filters)),
+           lambda session, filters, catalogue: completions_table(session, filters, catalogue.provider)),
     Export("evaluations", "Evaluation responses",
            lambda session, filters, _catalogue: count_evaluations(session, filters), _evaluation_table),
 )}

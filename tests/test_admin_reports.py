@@ -5,12 +5,15 @@ import io
 import json
 import sys
 import tracemalloc
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import insert, select, update
 
 from accounts.audit import AuditEntry
+from course.content.store import current_catalogue
 from course.core.extensions import db
 from course.core.operator import host, os_user
 from accounts.models import User
@@ -61,10 +64,12 @@ def test_completions_csv_has_one_row_per_certificate_with_every_column(app):
     make_certificate(unevaluated, approval_id="ancc")
 
     header, *_ = rows_of(completions_csv(db.session, ReportFilters()))
-    assert tuple(header) == COMPLETION_COLUMNS == (
+    assert tuple(header[:len(COMPLETION_COLUMNS)]) == COMPLETION_COLUMNS == (
         "learner", "email", "profession", "licences", "course", "completion_date", "objective_scores",
         "evaluation_submitted", "body", "credit_type", "amount", "unit", "certificate_code", "status",
+        "course_title", "issue_date", "approval_number", "provider_number", "pharmacology_hours",
     )
+    assert tuple(header[len(COMPLETION_COLUMNS):]) == ("licence_CA", "licence_NY")  # the states learners hold
     rows = {row["certificate_code"]: row for row in completion_rows()}
     assert len(rows) == 3
     assert rows[certificate.code] == {
@@ -73,10 +78,28 @@ def test_completions_csv_has_one_row_per_certificate_with_every_column(app):
         "objective_scores": "first-objective: 100; second-objective: 80", "evaluation_submitted": "yes",
         "body": "Accreditation Council for Continuing Medical Education (ACCME)", "credit_type": "ama-pra",
         "amount": "0.75", "unit": "AMA PRA Category 1 Credit™", "certificate_code": certificate.code, "status": "valid",
+        "course_title": "Sample Course on Depression Care", "issue_date": "2025-07-29", "approval_number": "",
+        "provider_number": "", "pharmacology_hours": "", "licence_CA": "A-2", "licence_NY": "MD-1",
     }
     assert rows[revoked.code]["status"] == "revoked"
     kim = next(row for row in rows.values() if row["email"] == "kim@example.org")
     assert (kim["evaluation_submitted"], kim["objective_scores"], kim["licences"]) == ("no", "", "")
+
+
+def test_completions_export_names_the_approval_the_provider_number_and_each_states_licence(app):
+    """Issue dates are the provider's day; CE Broker's provider number and pharmacology hours come with the row."""
+    nurse = make_user(email="fay@example.org", name="Fay Nurse", profession="nurse",
+                      licences=[("FL", "RN9123456"), ("FL", "PN5123456"), ("TX", "T-1")])
+    certificate = make_certificate(nurse, approval_id="nursing-fl", approval_number="50-0000",
+                                   approval_body="Florida Board of Nursing", unit="contact hour",
+                                   pharmacology_hours=Decimal("0.5"),
+                                   issued_at=datetime(2025, 7, 30, 1, 10, tzinfo=UTC))
+    provider = replace(current_catalogue().provider, time_zone="America/Los_Angeles")
+    header, *rows = rows_of(completions_csv(db.session, ReportFilters(), provider))
+    (row,) = [dict(zip(header, row, strict=True)) for row in rows]
+    assert (row["certificate_code"], row["issue_date"], row["approval_number"], row["provider_number"],
+            row["pharmacology_hours"]) == (certificate.code, "2025-07-29", "50-0000", "50-0000", "0.5")
+    assert (row["licence_FL"], row["licence_TX"]) == ("RN9123456; PN5123456", "T-1")
 
 
 def test_completions_csv_is_rfc_4180(app):
