@@ -9,7 +9,7 @@ from course.core.mail import send_mail
 
 from .forms import ChangePasswordForm, ForgotPasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, SignInForm
 from .models import User
-from .sessions import enforce_session_timeouts, start_session
+from .sessions import account_of, enforce_session_timeouts, start_session
 from .users import (
     EmailTaken, ProfileData, WrongPassword, authenticate, change_password, end_all_sessions, find_user_by_email,
     is_safe_redirect, make_reset_token, register_user, set_password, update_profile, user_for_reset_token,
@@ -84,7 +84,7 @@ def sign_in():
 def sign_out():
     """Signing out here signs out everywhere: every session of this user is invalidated."""
     if current_user.is_authenticated:
-        end_all_sessions(db.session, current_user)
+        end_all_sessions(db.session, account_of(db.session, current_user))
         db.session.commit()
     logout_user()
     session.clear()
@@ -95,10 +95,10 @@ def sign_out():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password_page():
-    form = ChangePasswordForm(email=current_user.email, name=current_user.name)
+    user = account_of(db.session, current_user)
+    form = ChangePasswordForm(email=user.email, name=user.name)
     status = 200
     if form.validate_on_submit():
-        user = current_user._get_current_object()  # the proxy must not outlive the session it reads
         try:
             change_password(db.session, user, form.current_password.data, form.new_password.data)
         except WrongPassword:
@@ -154,14 +154,15 @@ def reset_password(token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileForm(obj=None if request.method == "POST" else _profile_defaults(current_user))
+    user = account_of(db.session, current_user)
+    form = ProfileForm(obj=None if request.method == "POST" else _profile_defaults(user))
     status = 200
     if form.add_licence.data:
         form.licences.append_entry()
     elif form.add_board.data:
         form.board_ids.append_entry()
     elif form.validate_on_submit():
-        update_profile(db.session, current_user, _profile_data(form))
+        update_profile(db.session, user, _profile_data(form))
         db.session.commit()
         flash("Your profile is saved.", "success")
         return redirect(url_for("accounts.profile"))

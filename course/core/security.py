@@ -1,5 +1,7 @@
-"""Security headers on every response."""
-from flask import Flask, request
+"""Security headers on every response, and the CSRF token signed once per session rather than per page."""
+import time
+
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -31,5 +33,32 @@ def add_security_headers(response):
     return response
 
 
+# Flask-WTF keeps the session's raw CSRF token under "csrf_token" and signs it, with a
+# timestamp, for each request that renders a form (`generate_csrf`, cached in `g.csrf_token`).
+# The signed token is kept in the session beside it, with when it was signed, and used again
+# until half of WTF_CSRF_TIME_LIMIT has passed: every form still carries a token valid for at
+# least that long, and validation is unchanged.
+RAW_CSRF = "csrf_token"
+SIGNED_CSRF = "csrf_signed"  # [signed token, seconds since the epoch when signed]
+
+
+def reuse_signed_csrf_token() -> None:
+    kept = session.get(SIGNED_CSRF)
+    if kept is None or RAW_CSRF not in session:
+        return
+    limit = current_app.config["WTF_CSRF_TIME_LIMIT"]
+    if limit is None or time.time() - kept[1] < limit / 2:
+        g.csrf_token = kept[0]
+
+
+def keep_signed_csrf_token(response):
+    signed = g.get("csrf_token")
+    if signed is not None and RAW_CSRF in session and session.get(SIGNED_CSRF, (None,))[0] != signed:
+        session[SIGNED_CSRF] = [signed, time.time()]
+    return response
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(reuse_signed_csrf_token)
+    app.after_request(keep_signed_csrf_token)
     app.after_request(add_security_headers)

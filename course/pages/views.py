@@ -2,11 +2,13 @@
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
+from accounts.sessions import account_of
 from course.content.store import course_or_404, current_catalogue
+from course.core.database import reads
 from course.core.extensions import db
 from credits.claims import claim_options
 from quizzes.attempts import objective_statuses
-from quizzes.reading import course_progress, modules_read, record_module_read
+from quizzes.reading import course_progress, module_was_read, modules_read, record_module_read
 
 bp = Blueprint("pages", __name__)
 
@@ -22,10 +24,10 @@ def course_page(slug: str):
     course = course_or_404(slug)
     progress = objectives = credit = None
     if current_user.is_authenticated:
-        read = modules_read(db.session, current_user.id, slug)
+        read = modules_read(reads(), current_user.id, slug)
         progress = course_progress(course, read)
-        objectives = objective_statuses(db.session, current_user.id, course, read)
-        credit = claim_options(db.session, current_user, course, current_catalogue().provider)
+        objectives = objective_statuses(reads(), current_user.id, course, read)
+        credit = claim_options(reads(), account_of(reads(), current_user), course, current_catalogue().provider)
     return render_template(
         "pages/course.html", course=course, provider=current_catalogue().provider, progress=progress,
         objectives=objectives, credit=credit,
@@ -39,7 +41,8 @@ def module_page(slug: str, module_id: str):
     module = course.module(module_id)
     if module is None:
         abort(404)
-    if record_module_read(db.session, current_user.id, slug, module_id):
+    if not module_was_read(reads(), current_user.id, slug, module_id):  # only the first visit writes
+        record_module_read(db.session, current_user.id, slug, module_id)
         db.session.commit()
     position, previous_module, next_module = course.module_place(module)
     return render_template(
