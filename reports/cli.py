@@ -10,6 +10,7 @@ take records from pending to accepted as the admin pages do, through the same fu
 Every run that exports or changes something is recorded in the audit trail as taken from the
 command line.
 """
+import csv
 import sys
 from datetime import date, datetime
 
@@ -28,7 +29,7 @@ from .batches import (
     OUTCOMES, ReportingError, accept_remaining, apply_result_file, make_batch, mark_corrected, pre_validate,
     record_outcome, submit_batch,
 )
-from .exports import EXPORTS, Export, ReportFilters
+from .exports import EXPORTS, LINE_END, Export, ReportFilters
 from .files import BATCH_FILES, files_for
 from .models import REGULATORS, ReportBatch, ReportRecord
 from .status import records_at_risk, summaries
@@ -57,21 +58,22 @@ def write_export(export: Export, filters: ReportFilters, output: str | None) -> 
         "filters": filters.as_details(), "via": VIA_COMMAND_LINE, "output": output or "standard output",
     })
     db.session.commit()
-    lines = export.write(db.session, filters, current_catalogue())
     if output is None:
         with click.open_file("-", "w", encoding="utf-8") as stdout:
-            stdout.writelines(lines)
+            stdout.writelines(export.write(db.session, filters, current_catalogue))
             stdout.flush()
         return
     total = export.count(db.session, filters)
+    header, chunks = export.table(db.session, filters, current_catalogue)
     # atomic: the file appears complete or not at all, even if the export fails half-way.
     with click.open_file(output, "w", encoding="utf-8", atomic=True) as file, click.progressbar(
         length=total, label=f"Writing {output}", file=sys.stderr, update_min_steps=max(1, total // 100),
     ) as progress:
-        file.write(next(lines))  # the header
-        for line in lines:
-            file.write(line)
-            progress.update(1)
+        writer = csv.writer(file, lineterminator=LINE_END)
+        writer.writerow(header)
+        for chunk in chunks:
+            writer.writerows(chunk)
+            progress.update(len(chunk))
     click.echo(f"Wrote {total:,} row(s) to {output}.", err=True)
 
 

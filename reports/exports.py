@@ -1,37 +1,40 @@
 """Completion reports and exports for administrators (reporting to regulators is in batches.py and files.py).
 
-Every export is a generator of text lines (header first), so a caller can stream it to a
-browser or a file in constant memory whatever the number of rows:
+Each export is one SQL statement, streamed in constant memory whatever the number of rows:
 
-- the rows come from one SELECT executed with `yield_per` (a server-side cursor on
-  PostgreSQL; SQLite steps through its cursor), read a chunk at a time;
-- what a row needs from other tables comes with it (whether the evaluation was submitted: an
-  EXISTS in the same SELECT) or is fetched once per chunk for the learners in that chunk
-  (licences, best quiz scores: one query each), never one query per row and never for all
-  learners at once;
-- nothing accumulates across chunks.
+- the statement is executed with `yield_per` (a server-side cursor on PostgreSQL; SQLite steps
+  through its cursor) and read a chunk at a time; each chunk goes to `csv.writer.writerows`
+  as one piece of text, and nothing accumulates across chunks;
+- what a row needs from other tables comes with it, computed by the database: whether the
+  evaluation was submitted (EXISTS), the learner's licences and best passed scores (ordered
+  string aggregates in correlated subqueries: `group_concat` on SQLite, `string_agg` on
+  PostgreSQL, see `_joined`);
+- the completions export's cells are text made in SQL (dates, amounts without trailing zeros,
+  scores rounded half to even as Python's `round` does), so Python only writes them.
 
-Spreadsheet formula injection: every cell of every export goes through `neutralise`, which
-puts an apostrophe before a leading =, +, -, @, tab or carriage return (OWASP's advice for CSV
-injection). It applies to every cell alike, numbers included: amounts and dates never start
-with those characters, so no real value is altered, and no column can be forgotten.
+Spreadsheet formula injection: every cell of every export is neutralised, which puts an
+apostrophe before a leading =, +, -, @, tab or carriage return (OWASP's advice for CSV
+injection): in SQL for the completions export (`_neutralised`), in Python (`neutralise`) where a
+cell is made in Python. It applies to every cell alike, numbers included: amounts and dates
+never start with those characters, so no real value is altered, and no column can be forgotten.
 """
 import csv
+import io
 import json
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, String, Subquery, case, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from accounts.models import Licence, User
 from course.content.model import Catalogue, EvaluationItem
-from course.core.filters import calendar_day, format_amount
+from course.core.filters import calendar_day
 from credits.models import Certificate, EvaluationResponse
-from quizzes.models import QuizAttempt, best_passed_percent
+from quizzes.models import QuizAttempt
 
 BATCH_SIZE = 1000
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")  # what a spreadsheet may read as the start of a formula
@@ -59,24 +62,29 @@ class ReportFilters:
                 for name, value in asdict(self).items() if value is not None}
 
 
+# An export's header and its rows, a chunk (a list of rows of text cells) at a time.
+Table = tuple[Sequence[str], Iterator[Sequence[Sequence[str]]]]
+
+
 def neutralise(cell: str) -> str:
     """Make a cell that a spreadsheet would read as a formula read as text instead."""
     return "'" + cell if cell[:1] in FORMULA_TRIGGERS else cell
 
 
-class _Echo:
-    """A file-like target for csv.writer that hands back each line written instead of keeping it."""
+def csv_text(header: Sequence[str], chunks: Iterable[Iterable[Sequence[str]]]) -> Iterator[str]:
+    """RFC 4180 text (quoted where needed, CRLF): the header line, then one piece per chunk of rows.
 
-    def write(self, line: str) -> str:
-        return line
-
-
-def _csv_lines(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
-    """RFC 4180 lines (quoted where needed, CRLF), every cell neutralised."""
-    writer = csv.writer(_Echo(), lineterminator=LINE_END)
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow([neutralise(cell) for cell in row])
+    The cells must already be neutralised.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=LINE_END)
+    writer.writerow(header)
+    yield buffer.getvalue()
+    for chunk in chunks:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(chunk)
+        yield buffer.getvalue()
 
 
 def streamed_chunks(session: Session, query: Select, batch_size: int) -> Iterator[list[Row]]:
@@ -115,8 +123,8 @@ def _certificate_filters(query: Select, filters: ReportFilters) -> Select:
 # --- Completions: one row per certificate -----------------------------------------------
 
 
-def completions_query(filters: ReportFilters) -> Select:
-    """Certificates matching `filters` (every status) with their learners, by completion date."""
+def completed_certificates(filters: ReportFilters) -> Select:
+    """Certificates matching `filters` (every status) with their learners, by completion date: the report page's rows."""
     query = (
         select(
             Certificate.id, Certificate.user_id, Certificate.learner_name, User.email, User.profession,
@@ -170,54 +178,87 @@ COMPLETION_COLUMNS = (
     "learner", "email", "profession", "licences", "course", "completion_date", "objective_scores",
     "evaluation_submitted", "body", "credit_type", "amount", "unit", "certificate_code", "status",
 )
+SEPARATOR = "; "  # between the licences, and between the objectives' scores, in one cell
 
 
-@dataclass(frozen=True)
-class _LearnerFacts:
-    """What the completion rows of one chunk need from the licences and quiz attempts tables."""
-
-    licences: dict[int, str]  # user id -> "NY 123; CA 456"
-    scores: dict[tuple[int, str], str]  # (user id, course) -> "objective: 80; other: 100"
+def _neutralised(cell: ColumnElement[str]) -> ColumnElement[str]:
+    """`neutralise`, in SQL."""
+    return case((func.substr(cell, 1, 1).in_(sorted(FORMULA_TRIGGERS)), literal("'") + cell), else_=cell)
 
 
-def _learner_facts(session: Session, rows: list[Row]) -> _LearnerFacts:
-    user_ids = list({row.user_id for row in rows})
-    courses = list({row.course_slug for row in rows})
-    connection = session.connection()  # Core, not ORM, results: these rows are plain values
-    licences: dict[int, list[str]] = defaultdict(list)
-    for user_id, state, number in connection.execute(
-        select(Licence.user_id, Licence.state, Licence.number)
-        .where(Licence.user_id.in_(user_ids)).order_by(Licence.user_id, Licence.id)
-    ):
-        licences[user_id].append(f"{state} {number}")
-    scores: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for user_id, course, objective, best in connection.execute(
-        select(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id, best_passed_percent)
-        .where(QuizAttempt.user_id.in_(user_ids), QuizAttempt.course_slug.in_(courses), QuizAttempt.passed.is_(True))
+def _joined_per(dialect: str, rows: Select, keys: int) -> Subquery:
+    """`rows` (key columns, a text value, then what orders it) grouped by the keys, the values joined by SEPARATOR.
+
+    PostgreSQL orders inside `string_agg`. SQLite's `group_concat` (before 3.44, no ORDER BY of
+    its own) joins in the order it reads, so it reads a subquery ordered by the keys, then the
+    order: grouped by the keys, that order is kept within each group.
+    """
+    columns = list(rows.selected_columns)
+    key_columns, value, order = columns[:keys], columns[keys], columns[keys + 1:]
+    if dialect == "postgresql":
+        listed = rows.subquery()
+        keyed = [listed.c[column.name] for column in key_columns]
+        joined = func.string_agg(listed.c[value.name], aggregate_order_by(
+            literal(SEPARATOR), *(listed.c[column.name] for column in order)))
+    else:
+        listed = rows.order_by(*key_columns, *order).subquery()
+        keyed = [listed.c[column.name] for column in key_columns]
+        joined = func.group_concat(listed.c[value.name], SEPARATOR)
+    return select(*keyed, joined.label("joined")).group_by(*keyed).subquery()
+
+
+def _as_text(dialect: str, column: ColumnElement) -> ColumnElement[str]:
+    """A date as YYYY-MM-DD, an amount as `format_amount` writes it (1.2500 -> 1.25, 1.0000 -> 1)."""
+    if dialect == "postgresql":
+        if column.type.python_type is date:
+            return func.to_char(column, "YYYY-MM-DD")
+        return cast(func.trim_scale(column), String)
+    # SQLite keeps dates as YYYY-MM-DD text, and a NUMERIC amount as an integer when it is whole.
+    return cast(column, String)
+
+
+def _rounded_percent(score, total) -> ColumnElement[int]:
+    """round(100 * score / total) in integers, half to even like Python's round (62.5 -> 62, 87.5 -> 88)."""
+    whole, rest = (100 * score) // total, (100 * score) % total
+    return whole + case((2 * rest > total, 1), (2 * rest == total, whole % 2), else_=0)
+
+
+def completions_query(filters: ReportFilters, dialect: str) -> Select:
+    """The completions export in one statement: a row of text cells (COMPLETION_COLUMNS) per certificate.
+
+    Every status, by completion date; `dialect` is the database's (`session.bind.dialect.name`).
+    Licences and best scores are aggregated once per learner (and course) and joined, as a
+    reporting query would be written by hand.
+    """
+    licences = _joined_per(dialect, select(
+        Licence.user_id, (Licence.state + " " + Licence.number).label("entry"), Licence.id), keys=1)
+    best = (
+        select(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id,
+               func.max(_rounded_percent(QuizAttempt.score, QuizAttempt.total)).label("best"))
+        .where(QuizAttempt.passed.is_(True))
         .group_by(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id)
-        .order_by(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id)
-    ):
-        scores[user_id, course].append(f"{objective}: {round(best)}")
-    return _LearnerFacts(
-        {user_id: "; ".join(entries) for user_id, entries in licences.items()},
-        {key: "; ".join(entries) for key, entries in scores.items()},
+        .subquery()
     )
-
-
-def _completion_rows(session: Session, filters: ReportFilters, batch_size: int) -> Iterator[list[str]]:
-    evaluated = select(EvaluationResponse.id).where(
-        EvaluationResponse.user_id == Certificate.user_id, EvaluationResponse.course_slug == Certificate.course_slug,
-    ).exists()
-    query = completions_query(filters).add_columns(evaluated.label("evaluated"))
-    for chunk in streamed_chunks(session, query, batch_size):
-        facts = _learner_facts(session, chunk)
-        for (_, user_id, learner_name, email, profession, course, completed_on, body, approval_id, amount, unit, code,
-             status, was_evaluated) in chunk:
-            yield [
-                learner_name, email, profession or "", facts.licences.get(user_id, ""), course,
-                completed_on.isoformat(), facts.scores.get((user_id, course), ""), "yes" if was_evaluated else "no",
-                body, approval_id, format_amount(amount), unit, code, status,
-            ]
+    scores = _joined_per(dialect, select(
+        best.c.user_id, best.c.course_slug, (best.c.objective_id + ": " + cast(best.c.best, String)).label("entry"),
+        best.c.objective_id), keys=2)
+    cells = (
+        Certificate.learner_name, User.email, func.coalesce(User.profession, ""),
+        func.coalesce(licences.c.joined, ""), Certificate.course_slug, _as_text(dialect, Certificate.completion_date),
+        func.coalesce(scores.c.joined, ""), case((EvaluationResponse.id.is_(None), "no"), else_="yes"),
+        Certificate.approval_body, Certificate.approval_id, _as_text(dialect, Certificate.amount), Certificate.unit,
+        Certificate.code, Certificate.status,
+    )
+    query = (
+        select(*(_neutralised(cell).label(name) for name, cell in zip(COMPLETION_COLUMNS, cells, strict=True)))
+        .join_from(Certificate, User, User.id == Certificate.user_id)
+        .outerjoin(licences, licences.c.user_id == Certificate.user_id)
+        .outerjoin(scores, (scores.c.user_id == Certificate.user_id) & (scores.c.course_slug == Certificate.course_slug))
+        .outerjoin(EvaluationResponse, (EvaluationResponse.user_id == Certificate.user_id)
+                   & (EvaluationResponse.course_slug == Certificate.course_slug))
+        .order_by(Certificate.completion_date, Certificate.id)
+    )
+    return _certificate_filters(query, filters)
 
 
 def completions_csv(session: Session, filters: ReportFilters, *, batch_size: int = BATCH_SIZE) -> Iterator[str]:
@@ -226,7 +267,12 @@ def completions_csv(session: Session, filters: ReportFilters, *, batch_size: int
     `learner` is the name printed on the certificate; email, profession and licences are the
     learner's profile now. `objective_scores` holds the best passed score per objective.
     """
-    return _csv_lines(COMPLETION_COLUMNS, _completion_rows(session, filters, batch_size))
+    return csv_text(*completions_table(session, filters, batch_size=batch_size))
+
+
+def completions_table(session: Session, filters: ReportFilters, *, batch_size: int = BATCH_SIZE) -> Table:
+    query = completions_query(filters, session.get_bind().dialect.name)
+    return COMPLETION_COLUMNS, streamed_chunks(session, query, batch_size)
 
 
 # --- Evaluation responses ----------------------------------------------------------------
@@ -280,21 +326,27 @@ def evaluations_csv(
     last `other_answers` column as JSON. Without, one `answers` column holds every
     item id -> answer pair as JSON.
     """
+    return csv_text(*evaluations_table(session, filters, items, batch_size=batch_size))
+
+
+def evaluations_table(
+    session: Session, filters: ReportFilters, items: Sequence[EvaluationItem] = (), *, batch_size: int = BATCH_SIZE,
+) -> Table:
+    """The rows of `evaluations_csv`: one statement; the answers (JSON) are spread into cells in Python."""
     item_ids = [item.id for item in items]
     header = EVALUATION_COLUMNS + ((*item_ids, "other_answers") if item_ids else ("answers",))
 
-    def rows() -> Iterator[list[str]]:
-        for chunk in streamed_chunks(session, _evaluations_query(filters), batch_size):
-            for name, email, course, submitted_at, answers in chunk:
-                row = [name, email, course, calendar_day(submitted_at).isoformat()]
-                if item_ids:
-                    row += [str(answers.get(item_id, "")) for item_id in item_ids]
-                    row.append(_answers_json({k: v for k, v in answers.items() if k not in item_ids}))
-                else:
-                    row.append(_answers_json(answers))
-                yield row
+    def cells(name: str, email: str, course: str, submitted_at: datetime, answers: dict) -> list[str]:
+        row = [name, email, course, calendar_day(submitted_at).isoformat()]
+        if item_ids:
+            row += [str(answers.get(item_id, "")) for item_id in item_ids]
+            row.append(_answers_json({k: v for k, v in answers.items() if k not in item_ids}))
+        else:
+            row.append(_answers_json(answers))
+        return [neutralise(cell) for cell in row]
 
-    return _csv_lines(header, rows())
+    chunks = streamed_chunks(session, _evaluations_query(filters), batch_size)
+    return header, ([cells(*row) for row in chunk] for chunk in chunks)
 
 
 # --- What the browser and the command line need to offer each export ---------------------
@@ -302,27 +354,34 @@ def evaluations_csv(
 
 @dataclass(frozen=True)
 class Export:
+    """One export. `table` gives its header and its rows a chunk at a time; `catalogue` is called
+    only by an export that needs the content (the evaluation form's items)."""
+
     name: str
     title: str
     extension: str
     media_type: str
     count: Callable[[Session, ReportFilters], int]  # rows the export will have, for progress bars
-    write: Callable[[Session, ReportFilters, Catalogue], Iterator[str]]
+    table: Callable[[Session, ReportFilters, Callable[[], Catalogue]], Table]
 
     def filename(self, day: date) -> str:
         """The server-chosen download name, e.g. completions-2026-11-21.csv."""
         return f"{self.name}-{day.isoformat()}.{self.extension}"
 
+    def write(self, session: Session, filters: ReportFilters, catalogue: Callable[[], Catalogue]) -> Iterator[str]:
+        """The export's text: the header line, then one piece per chunk of rows."""
+        return csv_text(*self.table(session, filters, catalogue))
 
-def _evaluation_lines(session: Session, filters: ReportFilters, catalogue: Catalogue) -> Iterator[str]:
+
+def _evaluation_table(session: Session, filters: ReportFilters, catalogue: Callable[[], Catalogue]) -> Table:
     """A report for one course known to the catalogue gets a column per item of its evaluation form."""
-    course = catalogue.courses.get(filters.course) if filters.course else None
-    return evaluations_csv(session, filters, course.evaluation if course else ())
+    course = catalogue().courses.get(filters.course) if filters.course else None
+    return evaluations_table(session, filters, course.evaluation if course else ())
 
 
 EXPORTS = {export.name: export for export in (
     Export("completions", "Completions (CSV)", "csv", "text/csv; charset=utf-8", count_completions,
-           lambda session, filters, _catalogue: completions_csv(session, filters)),
+           lambda session, filters, _catalogue: completions_table(session, filters)),
     Export("evaluations", "Evaluation responses (CSV)", "csv", "text/csv; charset=utf-8", count_evaluations,
-           _evaluation_lines),
+           _evaluation_table),
 )}

@@ -28,7 +28,7 @@ from reports.batches import (
     ReportingError, accept_remaining, apply_result_file, make_batch, mark_corrected, pre_validate, record_outcome,
     submit_batch,
 )
-from reports.exports import EXPORTS, completion_totals, completions_query, status_counts
+from reports.exports import EXPORTS, completed_certificates, completion_totals, status_counts
 from reports.files import BATCH_FILES, files_for
 from reports.models import REGULATORS, WAITING, ReportBatch, ReportBatchItem, ReportRecord
 from reports.status import batches_of, count_at_risk, records_at_risk, rejected_queue, summaries
@@ -191,7 +191,7 @@ def completions():
     filters = form.filters()
     return render_template(
         "staff/admin/completions.html", form=form, exports=EXPORTS.values(), query_args=_query_args(form),
-        page=paginate(db.session, completions_query(filters), _page_number(), PER_PAGE),
+        page=paginate(db.session, completed_certificates(filters), _page_number(), PER_PAGE),
         totals=completion_totals(db.session, filters), statuses=status_counts(db.session, filters),
     )
 
@@ -211,7 +211,7 @@ def _stream_export(name: str):
     record_audit(db.session, current_user, "export", target_type="report", target_id=name,
                  details={"filters": filters.as_details(), "via": VIA_WEB})
     db.session.commit()
-    response = Response(stream_with_context(chosen.write(db.session, filters, content)), content_type=chosen.media_type)
+    response = Response(stream_with_context(chosen.write(db.session, filters, lambda: content)), content_type=chosen.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{chosen.filename(calendar_day(now()))}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
