@@ -12,22 +12,37 @@ from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relations
 
 from course.core.clock import utcnow
 from course.core.extensions import db
+from course.core.operator import host, os_user
 
 from .models import User
 
 ACTIONS = {
     "role_change": "Role change",
+    "profile_edit": "Profile corrected by an administrator",
+    "name_change": "Name changed by the learner",
     "certificate_revoke": "Certificate revoked",
     "certificate_reissue": "Certificate reissued",
+    "certificate_reinstate": "Certificate reinstated",
+    "certificate_amount_correct": "Certificate amount corrected",
+    "quiz_extra_attempt": "Extra quiz attempt granted",
+    "quiz_reset": "Quiz attempts reset",
+    "completion_by_hand": "Completion recorded by hand",
+    "account_deactivate": "Account deactivated",
+    "account_reactivate": "Account reactivated",
+    "account_delete": "Account deleted",
+    "password_reset_sent": "Password-reset email sent",
     "export": "Export",
     "report_batch": "Report batch made",
     "report_submit": "Report batch uploaded",
     "report_outcome": "Report outcome recorded",
     "report_correct": "Report record corrected",
+    "lti_platform": "LTI platform registered",
+    "lti_key_rotation": "LTI tool key rotated",
 }
 # What `details["via"]` says: the actor of a command-line action is not a signed-in user.
 VIA_WEB = "web"
 VIA_COMMAND_LINE = "command line"
+VIA_LTI = "LTI launch"  # a role set from a learning system's launch
 
 
 class AuditEntry(db.Model):
@@ -53,12 +68,20 @@ def record_audit(
     session: Session, actor: User | None, action: str, *, target_type: str | None = None,
     target_id: int | str | None = None, details: dict | None = None, now: datetime | None = None,
 ) -> AuditEntry:
-    """Add an entry for `action` taken by `actor` (None: the command line) and flush it."""
+    """Add an entry for `action` taken by `actor` (None: the command line) and flush it.
+
+    A command-line entry also names the operating-system user and the host that ran it, since
+    nobody is signed in there.
+    """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    details = dict(details or {})
+    if actor is None and details.get("via") == VIA_COMMAND_LINE:
+        details.setdefault("os_user", os_user())
+        details.setdefault("host", host())
     entry = AuditEntry(
         actor_id=actor.id if actor is not None else None, action=action, target_type=target_type,
-        target_id=None if target_id is None else str(target_id), details=details or {},
+        target_id=None if target_id is None else str(target_id), details=details,
         created_at=now or utcnow(),
     )
     session.add(entry)

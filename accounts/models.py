@@ -2,11 +2,12 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from course.core.clock import utcnow
 from course.core.extensions import db
+from course.core.folding import fold
 from course.core.roles import ROLES, role_at_least
 
 
@@ -26,16 +27,27 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     first_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     last_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # Name and email folded (course.core.folding): what learner search matches, so capitals and
+    # accents do not matter on SQLite or PostgreSQL. Set on every insert (ORM or Core) and on
+    # every ORM update; an UPDATE statement that changes a name must set it too.
+    search_text: Mapped[str] = mapped_column(
+        String(460), server_default="",
+        default=lambda context: search_text_for(
+            context.get_current_parameters()["name"], context.get_current_parameters()["email"]),
+    )
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="learner")
     profession: Mapped[str | None] = mapped_column(String(40))
     birth_month: Mapped[int | None]
     birth_day: Mapped[int | None]
-    nabp_eprofile_id: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Raised on sign-out and password change: every session and remember-me cookie carries
     # the version it was issued under and stops working once it no longer matches.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Set by an administrator: a deactivated account cannot sign in, and its sessions end.
+    deactivated_at: Mapped[datetime | None]
+    # Set when the account is deleted: its personal data is gone, its certificates stay verifiable.
+    deleted_at: Mapped[datetime | None]
 
     licences: Mapped[list["Licence"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Licence.id"
@@ -46,6 +58,11 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}.{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login's check: a deactivated or deleted account is never signed in."""
+        return self.deactivated_at is None and self.deleted_at is None
 
     @property
     def is_admin(self) -> bool:
@@ -60,6 +77,15 @@ class User(UserMixin, db.Model):
         return {licence.state for licence in self.licences}
 
 
+def search_text_for(name: str, email: str) -> str:
+    return f"{fold(name)}\n{fold(email)}"
+
+
+@event.listens_for(User, "before_update")
+def _refresh_search_text(mapper, connection, user: User) -> None:
+    user.search_text = search_text_for(user.name or "", user.email or "")
+
+
 class Licence(db.Model):
     __tablename__ = "licences"
     __table_args__ = (UniqueConstraint("user_id", "state", "number", name="uq_licences_user_state_number"),)
@@ -67,6 +93,8 @@ class Licence(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     state: Mapped[str] = mapped_column(String(2))
+    # One of course.core.reference.LICENCE_TYPES; None only for licences entered before the type was asked.
+    type: Mapped[str | None] = mapped_column(String(10))
     number: Mapped[str] = mapped_column(String(40))
 
     user: Mapped[User] = relationship(back_populates="licences")

@@ -61,7 +61,8 @@ def load_user(session_token: str) -> SignedInUser | None:
     connection = read_connection()
     placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     row = connection.exec_driver_sql(
-        f"SELECT id, session_version, role, name FROM users WHERE id = {placeholder}", (int(user_id),)
+        "SELECT id, session_version, role, name FROM users"
+        f" WHERE id = {placeholder} AND deactivated_at IS NULL AND deleted_at IS NULL", (int(user_id),)
     ).first()
     if row is None or row.session_version != int(version):
         return None

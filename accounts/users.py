@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,12 +51,13 @@ def register_user(session: Session, *, name: str, email: str, password: str, rol
     """
     check_role(role)
     email = normalise_email(email)
+    password_hash = hash_password(password)  # before the lookup, so a taken email costs the same time
     if find_user_by_email(session, email) is not None:
         raise EmailTaken(email)
     if first_name is None or last_name is None:
         first_name, last_name = split_full_name(name)
     user = User(name=name.strip(), first_name=first_name.strip(), last_name=last_name.strip(), email=email,
-                password_hash=hash_password(password), role=role)
+                password_hash=password_hash, role=role)
     try:
         with session.begin_nested():
             session.add(user)
@@ -85,11 +86,10 @@ class ProfileData:
     first_name: str
     last_name: str
     profession: str
-    licences: list[tuple[str, str]]  # (state, number)
+    licences: list[tuple[str, str, str]]  # (state, licence type, number)
     board_ids: list[tuple[str, str]]  # (board, id)
     birth_month: int | None
     birth_day: int | None
-    nabp_eprofile_id: str | None
 
 
 def update_profile(session: Session, user: User, data: ProfileData) -> None:
@@ -100,15 +100,16 @@ def update_profile(session: Session, user: User, data: ProfileData) -> None:
     user.profession = data.profession
     user.birth_month = data.birth_month
     user.birth_day = data.birth_day
-    user.nabp_eprofile_id = data.nabp_eprofile_id or None
-    wanted = {(state, number.strip()) for state, number in data.licences}
+    wanted = {(state, number.strip()): licence_type for state, licence_type, number in data.licences}
     for licence in list(user.licences):
         if (licence.state, licence.number) not in wanted:
             user.licences.remove(licence)
+        else:
+            licence.type = wanted[(licence.state, licence.number)] or None
     existing = {(licence.state, licence.number) for licence in user.licences}
-    for state, number in data.licences:
+    for state, licence_type, number in data.licences:
         if (state, number.strip()) not in existing:
-            user.licences.append(Licence(state=state, number=number.strip()))
+            user.licences.append(Licence(state=state, type=licence_type or None, number=number.strip()))
             existing.add((state, number.strip()))
     boards = dict(data.board_ids)
     for board_id in list(user.board_ids):
@@ -178,6 +179,24 @@ def change_password(session: Session, user: User, current_password: str, new_pas
 def set_password(session: Session, user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
     end_all_sessions(session, user)
+
+
+class ResetTokenUsed(Exception):
+    pass
+
+
+def reset_password_once(session: Session, user: User, new_password: str) -> None:
+    """Set the password a reset token allows, once: in one UPDATE conditional on the password hash the
+    token was checked against, so of simultaneous uses of one token exactly one succeeds."""
+    checked_hash = user.password_hash
+    result = session.execute(
+        update(User).where(User.id == user.id, User.password_hash == checked_hash)
+        .values(password_hash=hash_password(new_password), session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ResetTokenUsed
+    session.refresh(user)
 
 
 RESET_SALT = "password-reset"

@@ -1,21 +1,26 @@
 """Register, sign in, sign out, passwords and the profile page."""
-from types import SimpleNamespace
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 from course.core.extensions import db, limiter
 from course.core.mail import send_mail
 
-from .forms import ChangePasswordForm, ForgotPasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, SignInForm
-from .models import User
+from . import throttle
+from .forms import (
+    ChangePasswordForm, ForgotPasswordForm, ProfileForm, RegisterForm, ResetPasswordForm, SignInForm, profile_data,
+    profile_defaults,
+)
+from .profiles import update_own_profile
 from .sessions import account_of, enforce_session_timeouts, start_session
+from .support import password_reset_message
 from .users import (
-    EmailTaken, ProfileData, WrongPassword, authenticate, change_password, end_all_sessions, find_user_by_email,
-    is_safe_redirect, make_reset_token, register_user, set_password, update_profile, user_for_reset_token,
+    EmailTaken, ResetTokenUsed, WrongPassword, authenticate, change_password, end_all_sessions,
+    find_user_by_email, is_safe_redirect, make_reset_token, register_user, reset_password_once,
+    user_for_reset_token,
 )
 
 bp = Blueprint("accounts", __name__)
+DEACTIVATED_MESSAGE = "This account is deactivated. Contact the course provider to have it reactivated."
 bp.before_app_request(enforce_session_timeouts)
 
 
@@ -31,6 +36,47 @@ def _reset_limit() -> str:
     return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
 
 
+def _change_password_limit() -> str:
+    return current_app.config["CHANGE_PASSWORD_RATE_LIMIT"]
+
+
+def _signed_in_user_key() -> str:
+    return f"user/{current_user.id}" if current_user.is_authenticated else request.remote_addr or ""
+
+
+def _paused_message(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    return (f"Too many wrong passwords for this account. Wait {minutes} minute{'s' if minutes > 1 else ''} "
+            "and try again, or reset your password.")
+
+
+def _device_key(email: str) -> str:
+    device = throttle.known_device(request.cookies.get(current_app.config["KNOWN_DEVICE_COOKIE_NAME"]), email,
+                                   current_app.config["SECRET_KEY"])
+    return throttle.throttle_key(email, device)
+
+
+def _wrong_password(email: str, key: str) -> None:
+    """Count the guess; when it pauses the account, tell its owner (at most hourly)."""
+    if not throttle.record_wrong_password(key) or "/device/" in key:
+        return
+    user = find_user_by_email(db.session, email)
+    if user is not None and throttle.should_warn_owner(user.email):
+        send_mail(user.email, "Wrong passwords were tried on your account",
+                  "Several wrong passwords were just tried for your account, so signing in to it is paused for a "
+                  "few minutes. On a device you have signed in from before you can still sign in.\n\n"
+                  "If this was not you, your password has not been changed; consider choosing a new one at "
+                  f"{url_for('accounts.forgot_password', _external=True)}")
+
+
+def _remember_device(response, email: str):
+    config = current_app.config
+    response.set_cookie(config["KNOWN_DEVICE_COOKIE_NAME"], throttle.new_known_device(email, config["SECRET_KEY"]),
+                        max_age=throttle.KNOWN_DEVICE_DAYS * 86400, path="/", secure=config["SESSION_COOKIE_SECURE"],
+                        httponly=True, samesite="Lax")
+    return response
+
+
 def _next_url() -> str:
     target = request.args.get("next")
     return target if is_safe_redirect(target) else url_for("pages.index")
@@ -39,25 +85,38 @@ def _next_url() -> str:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_register_limit, methods=["POST"])
 def register():
+    """One answer whether or not the email has an account: a redirect to "check your email".
+
+    A new account is made and its owner told it is ready; an existing one's owner is told that
+    someone tried to register with the address. Both spend the time of hashing the password.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("pages.index"))
     form = RegisterForm()
-    status = 200
     if form.validate_on_submit():
+        sign_in_link = url_for("accounts.sign_in", _external=True)
         try:
             user = register_user(db.session, name=form.full_name, first_name=form.first_name.data,
                                  last_name=form.last_name.data, email=form.email.data, password=form.password.data)
-        except EmailTaken:
-            form.email.errors.append("An account with this email already exists. Sign in instead.")
-            status = 409
+        except EmailTaken as taken:
+            db.session.rollback()
+            send_mail(str(taken), "Someone tried to create an account with your email",
+                      "Someone, perhaps you, tried to create a new account with this email address, which already "
+                      f"has one. To use it, sign in at {sign_in_link}\n\nIf you have forgotten the password, choose "
+                      f"a new one at {url_for('accounts.forgot_password', _external=True)}\n\n"
+                      "If it was not you, you need do nothing: your account is unchanged.")
         else:
             db.session.commit()
-            start_session(user)
-            flash("Welcome! Your account is ready. Add your profession and licences to see the credit you can claim.", "success")
-            return redirect(url_for("accounts.profile"))
-    elif form.is_submitted():
-        status = 422
-    return render_template("accounts/register.html", form=form), status
+            send_mail(user.email, "Your account is ready",
+                      f"Welcome! Your account is ready. Sign in at {sign_in_link}\n\n"
+                      "If you did not create this account, ignore this message.")
+        return redirect(url_for("accounts.registered"))
+    return render_template("accounts/register.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/register/check-your-email")
+def registered():
+    return render_template("accounts/registered.html")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -68,13 +127,24 @@ def sign_in():
     form = SignInForm()
     status = 200
     if form.validate_on_submit():
+        key = _device_key(form.email.data)
+        wait = throttle.seconds_to_wait(key)
+        if wait:
+            form.password.errors.append(_paused_message(wait))
+            return render_template("accounts/sign_in.html", form=form), 429, {"Retry-After": str(wait)}
         user = authenticate(db.session, form.email.data, form.password.data)
-        if user is not None:
+        if user is not None and not user.is_active:
+            form.password.errors.append(DEACTIVATED_MESSAGE)
+            status = 403
+        elif user is not None:
+            throttle.clear(key)
             db.session.commit()
             start_session(user, remember=form.remember.data)
-            return redirect(_next_url())
-        form.password.errors.append("That email and password do not match an account.")
-        status = 401
+            return _remember_device(redirect(_next_url()), user.email)
+        else:
+            _wrong_password(form.email.data, key)
+            form.password.errors.append("That email and password do not match an account.")
+            status = 401
     elif form.is_submitted():
         status = 422
     return render_template("accounts/sign_in.html", form=form), status
@@ -94,17 +164,25 @@ def sign_out():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_change_password_limit, methods=["POST"], key_func=_signed_in_user_key)
 def change_password_page():
     user = account_of(db.session, current_user)
     form = ChangePasswordForm(email=user.email, name=user.name)
     status = 200
     if form.validate_on_submit():
+        key = _device_key(user.email)
+        wait = throttle.seconds_to_wait(key)
+        if wait:
+            form.current_password.errors.append(_paused_message(wait))
+            return render_template("accounts/change_password.html", form=form), 429, {"Retry-After": str(wait)}
         try:
             change_password(db.session, user, form.current_password.data, form.new_password.data)
         except WrongPassword:
+            _wrong_password(user.email, key)
             form.current_password.errors.append("That is not your current password.")
             status = 422
         else:
+            throttle.clear(key)
             db.session.commit()
             start_session(user, remember=bool(session.get("remember")))
             flash("Your password is changed. Every other session has been signed out.", "success")
@@ -120,12 +198,10 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         user = find_user_by_email(db.session, form.email.data)
-        if user is not None:
+        if user is not None and user.is_active:
             token = make_reset_token(user, current_app.config["SECRET_KEY"])
             link = url_for("accounts.reset_password", token=token, _external=True)
-            send_mail(user.email, "Reset your password",
-                      f"Use this link within an hour to choose a new password:\n\n{link}\n\n"
-                      "If you did not ask for this, ignore this message; your password is unchanged.")
+            send_mail(user.email, *password_reset_message(link))
         flash("If an account uses that address, we have sent it a link to reset the password.", "info")
         return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/forgot_password.html", form=form), 422 if form.is_submitted() else 200
@@ -137,13 +213,20 @@ def reset_password(token: str):
     user = user_for_reset_token(
         db.session, token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_MAX_AGE"]
     )
-    if user is None:
+    if user is None or not user.is_active:
         return render_template("error.html", code=400, message=(
             "This password reset link is invalid, has expired or was already used. Ask for a new one."
         )), 400
     form = ResetPasswordForm(email=user.email, name=user.name)
     if form.validate_on_submit():
-        set_password(db.session, user, form.new_password.data)
+        try:
+            reset_password_once(db.session, user, form.new_password.data)
+        except ResetTokenUsed:
+            db.session.rollback()
+            return render_template("error.html", code=409, message=(
+                "This password reset link was used a moment ago, so it no longer works. Sign in with the new "
+                "password, or ask for a new link."
+            )), 409
         db.session.commit()
         start_session(user)
         flash("Your password is changed and you are signed in.", "success")
@@ -155,48 +238,22 @@ def reset_password(token: str):
 @login_required
 def profile():
     user = account_of(db.session, current_user)
-    form = ProfileForm(obj=None if request.method == "POST" else _profile_defaults(user))
+    form = ProfileForm(obj=None if request.method == "POST" else profile_defaults(user))
     status = 200
     if form.add_licence.data:
-        form.licences.append_entry()
+        if not form.licences.add_row():
+            form.licences.errors = [f"You can list at most {form.licences.max_entries} licences."]
+            status = 422
     elif form.add_board.data:
-        form.board_ids.append_entry()
+        if not form.board_ids.add_row():
+            form.board_ids.errors = [f"Each board can be listed once: all {form.board_ids.max_entries} are listed."]
+            status = 422
     elif form.validate_on_submit():
-        update_profile(db.session, user, _profile_data(form))
+        update_own_profile(db.session, user, profile_data(form))
         db.session.commit()
         flash("Your profile is saved.", "success")
-        return redirect(url_for("accounts.profile"))
+        return redirect(_next_url() if request.args.get("next") else url_for("accounts.profile"))
     elif form.is_submitted():
         status = 422
+    form.number_rows()
     return render_template("accounts/profile.html", form=form), status
-
-
-def _profile_defaults(user: User) -> SimpleNamespace:
-    """The profile as it is now, for WTForms' `obj=`, with one blank row to add to each list."""
-    return SimpleNamespace(
-        name=user.name,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        profession=user.profession or "",
-        licences=[SimpleNamespace(state=lic.state, number=lic.number) for lic in user.licences]
-        + [SimpleNamespace(state="", number="")],
-        board_ids=[SimpleNamespace(board=b.board, number=b.number) for b in user.board_ids]
-        + [SimpleNamespace(board="", number="")],
-        birth_month=user.birth_month,
-        birth_day=user.birth_day,
-        nabp_eprofile_id=user.nabp_eprofile_id,
-    )
-
-
-def _profile_data(form: ProfileForm) -> ProfileData:
-    return ProfileData(
-        name=form.name.data,
-        first_name=form.first_name.data,
-        last_name=form.last_name.data,
-        profession=form.profession.data,
-        licences=[(e.state.data, e.number.data) for e in form.licences.entries if e.state.data],
-        board_ids=[(e.board.data, e.number.data) for e in form.board_ids.entries if e.board.data],
-        birth_month=form.birth_month.data,
-        birth_day=form.birth_day.data,
-        nabp_eprofile_id=(form.nabp_eprofile_id.data or "").strip() or None,
-    )

@@ -36,7 +36,7 @@ from credits import claims
 from credits.certificates import certificates_of
 from credits.eligibility import offered_credit
 from credits.evaluation import submit_evaluation
-from quizzes.attempts import completion_for, start_attempt, submit_attempt
+from quizzes.attempts import start_attempt, submit_attempt
 from quizzes.models import QuizAttempt
 from quizzes.reading import ModuleRead, record_module_read
 from quizzes.rules import draw_questions
@@ -122,9 +122,8 @@ def add_readers(app: Flask, course: Course, count: int, prefix: str = "reader") 
             submit_evaluation(db.session, user_id=user_id, course=course,
                                      raw_answers=_evaluation_answers(course), now=now)
             user = db.session.get(User, user_id)
-            completion = completion_for(db.session, user_id, course.slug)
-            offers = offered_credit(course, provider, claims.learner_from_user(user), claims.completion_date(completion),
-                                    moc_consent=True)
+            completed_on = claims.course_completion(db.session, user_id, course.slug).completed_on
+            offers = offered_credit(course, provider, claims.learner_from_user(user), completed_on, moc_consent=True)
             for offer in offers:
                 request = claims.ClaimRequest(amount=str(offer.designation.amount), attested=True, moc_consent=True)
                 claims.claim_credit(db.session, user=user, course=course, provider=provider,

@@ -164,7 +164,7 @@ def seed(db_file: Path, *, users: int, attempts: int, certificates: int, tag: st
     buffers: dict[str, list[tuple]] = {name: [] for name in totals}
     statements = {
         "users": "INSERT INTO users (id, email, name, password_hash, role, profession, birth_month, birth_day, "
-                 "nabp_eprofile_id, created_at, session_version) VALUES (?, ?, ?, ?, 'learner', ?, ?, ?, NULL, ?, 1)",
+                 "created_at, session_version) VALUES (?, ?, ?, ?, 'learner', ?, ?, ?, ?, 1)",
         "licences": "INSERT INTO licences (user_id, state, number) VALUES (?, ?, ?)",
         "board_ids": "INSERT INTO board_ids (user_id, board, number) VALUES (?, ?, ?)",
         "module_reads": "INSERT INTO module_reads (user_id, course_slug, module_id, first_read_at) VALUES (?, ?, ?, ?)",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .core import database, errors, filters, mail, security
+from .core import database, errors, filters, input_checks, mail, security
 from .core.config import PROJECT_DIR, load_config
 from .core.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -25,9 +25,11 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_reporting()
+    register_lti(app)
     filters.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    input_checks.init_app(app)
     return app
 
 
@@ -59,10 +61,11 @@ def register_blueprints(app: Flask) -> None:
     from course.pages.views import bp as pages
     from credits.views import bp as credits
     from quizzes.views import bp as quizzes
-    from staff.admin.views import bp as admin
+    from staff.admin.support import bp as admin  # the admin blueprint, with the learner-support routes attached
     from staff.instructor.views import bp as instructor
+    from lti.views import bp as lti
 
-    for blueprint in (accounts, pages, quizzes, credits, instructor, admin):
+    for blueprint in (accounts, pages, quizzes, credits, instructor, admin, lti):
         app.register_blueprint(blueprint)
 
 
@@ -75,11 +78,21 @@ def register_reporting() -> None:
     connect_transcript()
 
 
+def register_lti(app: Flask) -> None:
+    """LTI launches: their sessions' cookie and frames, and scores queued by quiz and evaluation signals."""
+    from lti import frames, scores
+
+    frames.init_app(app)
+    scores.connect_signals()
+    app.after_request(scores.send_after_response)
+
+
 def register_cli(app: Flask) -> None:
     from accounts.cli import users_cli
     from course.content.cli import content_cli
     from credits.cli import credits_cli
+    from lti.cli import lti_cli
     from reports.cli import reports_cli
 
-    for group in (content_cli, users_cli, credits_cli, reports_cli):
+    for group in (content_cli, users_cli, credits_cli, reports_cli, lti_cli):
         app.cli.add_command(group)

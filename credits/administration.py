@@ -11,7 +11,12 @@ from accounts.audit import record_audit
 from accounts.models import User
 
 from .certificates import reissue_certificate, revoke_certificate
+from .corrections import profile_updates
 from .models import Certificate
+
+
+NOTHING_CHANGED = ("Nothing the certificate printed or reported differed from the profile: the new certificate "
+                   "says the same under a new code.")
 
 
 def revoke(session: Session, certificate: Certificate, *, reason: str, actor: User | None, via: str, now: datetime) -> None:
@@ -22,12 +27,20 @@ def revoke(session: Session, certificate: Certificate, *, reason: str, actor: Us
 
 
 def reissue(session: Session, certificate: Certificate, *, actor: User | None, via: str, now: datetime) -> Certificate:
-    """Replace a valid certificate with one under the learner's current profile name (a name correction)."""
-    learner_name = session.get(User, certificate.user_id).name
-    replacement = reissue_certificate(session, certificate, learner_name=learner_name, now=now)
+    """Replace a valid certificate with one under the learner's current profile (a name or MOC details correction).
+
+    The name, and for MOC credit the board ID and birth month/day, come from the profile as it is now.
+    """
+    user = session.get(User, certificate.user_id)
+    updates = profile_updates(certificate, user)
+    moc = {key: value for key, value in updates.items() if key != "learner_name"}
+    replacement = reissue_certificate(session, certificate, learner_name=user.name, now=now, changes=moc)
+    details = {"code": certificate.code, "replacement_id": replacement.id, "replacement_code": replacement.code,
+               "old_name": certificate.learner_name, "new_name": replacement.learner_name, "via": via}
+    if moc:
+        details["moc_changes"] = {key: {"from": getattr(certificate, key), "to": value} for key, value in moc.items()}
     record_audit(session, actor, "certificate_reissue", target_type="certificate", target_id=certificate.id, now=now,
-                 details={"code": certificate.code, "replacement_id": replacement.id, "replacement_code": replacement.code,
-                          "old_name": certificate.learner_name, "new_name": replacement.learner_name, "via": via})
+                 details=details)
     return replacement
 
 

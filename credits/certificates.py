@@ -14,6 +14,7 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .badges.credential import issue_for_reissue
 from .errors import CertificateNotValid, CreditError
 from .models import Certificate, CertificatePdf
 from .pdf import certificate_pdf
@@ -75,8 +76,12 @@ def _refuse_unless_valid(certificate: Certificate, action: str) -> None:
         raise CertificateNotValid(f"Only a valid certificate can be {action}; this one is {certificate.status}.")
 
 
-def reissue_certificate(session: Session, certificate: Certificate, *, learner_name: str, now: datetime) -> Certificate:
-    """Replace a valid certificate with one under `learner_name` and a new code; the old one is kept, superseded."""
+def reissue_certificate(session: Session, certificate: Certificate, *, learner_name: str, now: datetime,
+                        changes: dict | None = None) -> Certificate:
+    """Replace a valid certificate with one under `learner_name` and a new code; the old one is kept, superseded.
+
+    `changes` sets other columns of the replacement (a corrected amount, the MOC details the profile holds now).
+    """
     _refuse_unless_valid(certificate, "reissued")
     name = learner_name.strip()
     if not name:
@@ -87,12 +92,13 @@ def reissue_certificate(session: Session, certificate: Certificate, *, learner_n
     copied = {
         column.key: getattr(certificate, column.key)
         for column in Certificate.__mapper__.column_attrs if column.key not in NEW_ON_REISSUE
-    }
+    } | (changes or {})
     replacement = Certificate(**copied, learner_name=name, code=new_code(), status="valid", issued_at=now,
                               supersedes=certificate)
     draw_pdf(replacement)
     session.add(replacement)
     session.flush()
+    issue_for_reissue(session, replacement, certificate, now=now)
     certificate_reissued.send(replacement, session=session, previous=certificate)
     return replacement
 
@@ -111,9 +117,18 @@ def revoke_certificate(session: Session, certificate: Certificate, *, reason: st
 
 
 def credit_totals(certificates: Iterable[Certificate]) -> list[tuple[str, Decimal]]:
-    """Total credit per unit over the valid certificates, units in the order first met."""
-    totals: dict[str, Decimal] = defaultdict(Decimal)
+    """Total credit per unit over the valid certificates, units in the order first met.
+
+    Each course's credit counts once per unit: certificates that carry the same credit (the
+    ANCC contact hour, and a state board's approval accepting it) add it once, the largest
+    amount among them.
+    """
+    counted: dict[tuple[str, str, str], Decimal] = {}
     for certificate in certificates:
         if certificate.status == "valid":
-            totals[certificate.unit] += certificate.amount
+            key = (certificate.unit, certificate.course_slug, certificate.credit_of or certificate.approval_id)
+            counted[key] = max(counted.get(key, Decimal(0)), certificate.amount)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for (unit, _, _), amount in counted.items():
+        totals[unit] += amount
     return list(totals.items())

@@ -15,6 +15,7 @@ from quizzes.attempts import completion_for
 
 from .errors import EvaluationAlreadySubmitted, EvaluationInvalid, NotCompleted
 from .models import EvaluationResponse
+from .signals import evaluation_completed
 
 TEXT_ANSWER_MAX = 2000
 WHOLE_NUMBER_RE = re.compile(r"[+-]?\d{1,9}")
@@ -100,4 +101,5 @@ def submit_evaluation(
             session.flush()
     except IntegrityError as error:  # the same evaluation sent twice at once
         raise EvaluationAlreadySubmitted(ALREADY_SUBMITTED) from error
+    evaluation_completed.send(response, session=session, course=course)
     return response

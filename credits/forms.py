@@ -1,7 +1,8 @@
 """The evaluation and claim forms. They render and carry the CSRF token; the evaluation and claims modules judge the answers."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
-from wtforms.validators import Optional
+from flask_wtf.file import FileField
+from wtforms import BooleanField, Form, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Optional, Regexp
 from wtforms.widgets import NumberInput
 
 from course.content.model import EvaluationItem
@@ -47,6 +48,14 @@ def add_evaluation_errors(form: FlaskForm, errors: dict[str, str]) -> None:
         field.errors = [*field.errors, message]
 
 
+class BadgeVerifyForm(FlaskForm):
+    """A credential to verify: pasted JSON, or a .json file or baked .png badge."""
+
+    credential = TextAreaField("Paste the credential (JSON)", render_kw={"rows": 10, "spellcheck": "false"})
+    upload = FileField("Or choose the credential file (.json) or badge image (.png)")
+    submit = SubmitField("Verify the credential")
+
+
 class ClaimForm(FlaskForm):
     amount = StringField("Credit you claim", render_kw={"inputmode": "decimal", "autocomplete": "off"})
     attested = BooleanField("I claim only the credit that matches the extent of my participation in this activity.")
@@ -62,7 +71,18 @@ def claim_form(offer: Offer, **kwargs) -> ClaimForm:
     form = ClaimForm(prefix=offer.approval_id, **kwargs)
     designation = offer.designation
     form.amount.label.text = f"{designation.unit} claimed (up to {format_amount(designation.amount)}, in steps of 0.25)"
+    award = offer.award if offer.award is not None else designation.amount
     form.submit.label.text = f"Claim {designation.unit}" if offer.is_variable else (
-        f"Claim {format_amount(designation.amount)} {designation.unit}"
+        f"Claim {format_amount(award)} {designation.unit}"
     )
     return form
+
+
+class VerifyForm(Form):
+    """The code typed on the public verification page (a GET form, so without a CSRF token)."""
+
+    code = StringField("Verification code", validators=[
+        DataRequired("Enter the verification code printed on the certificate."),
+        Regexp(r"^\s*[A-Za-z0-9_-]{16,64}\s*$", message="A verification code is 16 to 64 letters, digits, "
+                                                        "hyphens or underscores, as printed on the certificate."),
+    ])

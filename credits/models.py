@@ -82,7 +82,15 @@ class Certificate(db.Model):
     pharmacology_hours: Mapped[Decimal | None] = mapped_column(AMOUNT)
     approval_body: Mapped[str] = mapped_column(Text)
     approval_number: Mapped[str | None] = mapped_column(String(40))
-    statement: Mapped[str] = mapped_column(Text)
+    statement: Mapped[str] = mapped_column(Text)  # the approval's statement, then the designation's, as prescribed
+    # The approval whose credit this is: its own, or for a state approval the designation it accepts,
+    # so a transcript counts one hour of learning once however many boards accept it.
+    credit_of: Mapped[str | None] = mapped_column(String(100))
+    course_level: Mapped[str | None] = mapped_column(String(100))
+    # The licence a state approval's credit was claimed for (boards such as California's require it printed).
+    licence_state: Mapped[str | None] = mapped_column(String(2))
+    licence_type: Mapped[str | None] = mapped_column(String(10))
+    licence_number: Mapped[str | None] = mapped_column(String(40))
 
     # The claim behind it: attestation for variable credit, and what MOC reporting to ACCME needs.
     attested_at: Mapped[datetime | None]
@@ -112,3 +120,18 @@ class CertificatePdf(db.Model):
 
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CertificateCredential(db.Model):
+    """A certificate's signed Open Badges 3.0 credential, as served, frozen when it was first made.
+
+    Its place in the issuer's revocation status list is the certificate's id (credits/badges/credential.py),
+    so the list needs no table of its own: a bit is set when the certificate is not valid.
+    """
+
+    __tablename__ = "certificate_credentials"
+
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True)
+    credential: Mapped[str] = mapped_column(Text)  # the signed JSON document, byte for byte what is downloaded
+    verification_method: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,30 +1,23 @@
 """Certificate and transcript PDFs, drawn with ReportLab's canvas.
 
-Text is set in DejaVu Sans, shipped in credits/fonts/ and embedded (subset) in every PDF, so
-any name in Latin, Greek or Cyrillic script prints and can be read back as text. The fonts
-are parsed once per process.
+Text goes through `credits.typeset`, which picks a font per character (Latin, Greek, Cyrillic,
+Arabic, Hebrew, Chinese, Japanese, Korean), embeds it as a subset and sets right-to-left
+names in display order, so any name a learner types prints and can be read back as text.
 """
 import io
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 
 import segno
 from reportlab.lib.pagesizes import landscape, letter
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from course.core.filters import format_amount, long_date
 
+from . import typeset
 from .models import Certificate
 
-FONT_DIR = Path(__file__).parent / "fonts"
-REGULAR = "DejaVuSans"
-BOLD = "DejaVuSans-Bold"
 INK = (0.1, 0.1, 0.12)
 MUTED = (0.3, 0.3, 0.33)
 WARNING = (0.6, 0.05, 0.05)
@@ -32,12 +25,6 @@ STATUS_NOTICE = {
     "revoked": "REVOKED: this certificate is no longer valid.",
     "superseded": "SUPERSEDED: this certificate was replaced by a corrected one.",
 }
-
-
-@cache
-def _register_fonts() -> None:
-    pdfmetrics.registerFont(TTFont(REGULAR, str(FONT_DIR / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
 
 
 class _Page:
@@ -54,16 +41,11 @@ class _Page:
 
     def text(self, value: str, *, size: float = 11, bold: bool = False, centred: bool = False,
              colour=INK, leading: float | None = None, after: float = 0, width: float | None = None) -> None:
-        font = BOLD if bold else REGULAR
         leading = leading or size * 1.3
-        self.canvas.setFont(font, size)
         self.canvas.setFillColorRGB(*colour)
-        for line in simpleSplit(value, font, size, width or self.text_width):
+        for line in typeset.wrap(value, size, width or self.text_width, bold):
             self.y -= leading
-            if centred:
-                self.canvas.drawCentredString(self.width / 2, self.y, line)
-            else:
-                self.canvas.drawString(self.margin, self.y, line)
+            typeset.draw(self.canvas, self.width / 2 if centred else self.margin, self.y, line, size, bold, centred)
         self.y -= after
 
     def space(self, points: float) -> None:
@@ -96,9 +78,13 @@ def credit_line(certificate: Certificate) -> str:
     return f"{format_amount(certificate.amount)} {certificate.unit}"
 
 
+def licence_line(certificate: Certificate) -> str:
+    """The licence a state approval's credit was claimed for: "CA RN 12345"."""
+    return " ".join(part for part in (certificate.licence_state, certificate.licence_type, certificate.licence_number) if part)
+
+
 def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
     """The certificate as a one-page landscape PDF."""
-    _register_fonts()
     buffer = io.BytesIO()
     width, height = landscape(letter)
     canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1)
@@ -130,18 +116,21 @@ def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
     page.text(f"Accrediting or approving body: {certificate.approval_body}", size=10, centred=True)
     if certificate.approval_number:
         page.text(f"Provider or approval number: {certificate.approval_number}", size=10, centred=True)
+    if certificate.licence_number:
+        page.text(f"Licence: {licence_line(certificate)}", size=10, centred=True)
+    if certificate.course_level:
+        page.text(f"Course level: {certificate.course_level}", size=10, centred=True)
     page.space(8)
-    page.text(certificate.statement, size=9, colour=MUTED, leading=11.5)
+    for paragraph in certificate.statement.split("\n\n"):
+        page.text(paragraph, size=9, colour=MUTED, leading=11.5, after=3)
 
     bottom, qr_size = 40, 84
     verify_line = f"Verify at: {verify_url}"
-    canvas.setFont(REGULAR, 9)
     canvas.setFillColorRGB(*INK)
-    canvas.drawString(page.margin, bottom + 40, f"Verification code: {certificate.code}")
-    canvas.drawString(page.margin, bottom + 26, verify_line)
-    line_end = page.margin + pdfmetrics.stringWidth(verify_line, REGULAR, 9)
+    typeset.draw(canvas, page.margin, bottom + 40, f"Verification code: {certificate.code}", 9)
+    line_end = page.margin + typeset.draw(canvas, page.margin, bottom + 26, verify_line, 9)
     canvas.linkURL(verify_url, (page.margin, bottom + 22, line_end, bottom + 34), relative=0)
-    canvas.drawString(page.margin, bottom + 12, f"Issued: {long_date(certificate.issued_at)}")
+    typeset.draw(canvas, page.margin, bottom + 12, f"Issued: {long_date(certificate.issued_at)}", 9)
     _draw_qr(canvas, verify_url, width - page.margin - qr_size, bottom, qr_size)
     canvas.showPage()
     canvas.save()
@@ -153,7 +142,6 @@ def transcript_pdf(
     generated_on: date, verify_url_for,
 ) -> bytes:
     """The learner's transcript: each certificate, then total credit per unit. `verify_url_for(code)` gives each URL."""
-    _register_fonts()
     buffer = io.BytesIO()
     width, height = letter
     canvas = Canvas(buffer, pagesize=letter, pageCompression=1)

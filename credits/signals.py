@@ -1,6 +1,9 @@
 """What the credits layer tells higher layers, which connect to these signals (blinker).
 
-Certificates: `certificate_issued`, `certificate_reissued` and `certificate_revoked` are sent
+The evaluation: `evaluation_completed` is sent, like the certificate signals, inside its transaction.
+
+Certificates: `certificate_issued`, `certificate_reissued`, `certificate_revoked` and
+`certificate_reinstated` are sent
 inside the transaction that made the change, once it is flushed, with the session; whatever a
 receiver writes commits or rolls back with the change itself.
 
@@ -20,6 +23,10 @@ certificate_issued = _signals.signal("certificate-issued")
 certificate_reissued = _signals.signal("certificate-reissued")
 # sender: the revoked Certificate; keyword: session
 certificate_revoked = _signals.signal("certificate-revoked")
+# sender: the new EvaluationResponse; keywords: session, course (the evaluation completes the course)
+evaluation_completed = _signals.signal("evaluation-completed")
+# sender: the Certificate made valid again after a revocation; keyword: session
+certificate_reinstated = _signals.signal("certificate-reinstated")
 # sender: the app; keywords: session, user_id, certificates; each receiver returns a list of TranscriptNote
 transcript_notes_wanted = _signals.signal("transcript-notes-wanted")
 

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from course.content.model import Course
 
-from .models import CourseCompletion, QuizAttempt, best_passed_percent
+from .models import CourseCompletion, QuizAllowance, QuizAttempt, best_passed_percent
 from .reading import modules_read
-from .rules import Grade, QuestionSnapshot, draw_questions, grade, read_answers, retake_refusal
+from .rules import Allowance, Grade, QuestionSnapshot, allowance, draw_questions, grade, read_answers
+from .signals import quiz_passed
 
 
 class QuizRefused(Exception):
@@ -50,13 +51,31 @@ def attempts_for(session: Session, user_id: int, course_slug: str, objective_id:
     return list(session.scalars(query.order_by(QuizAttempt.objective_id, QuizAttempt.number)))
 
 
+def attempt_allowance(session: Session, user_id: int, course: Course, objective_id: str, now: datetime) -> Allowance:
+    """Attempts left and the retake wait for the learner at this objective's quiz, counting submitted attempts.
+
+    What an administrator allowed (quizzes.support) counts too: extra attempts, and a reset
+    after which earlier attempts no longer count.
+    """
+    granted = session.scalar(select(QuizAllowance).where(
+        QuizAllowance.user_id == user_id, QuizAllowance.course_slug == course.slug,
+        QuizAllowance.objective_id == objective_id,
+    ))
+    counted_after = granted.counted_after if granted else 0
+    submitted = [a for a in attempts_for(session, user_id, course.slug, objective_id)
+                 if a.status == "submitted" and a.number > counted_after]
+    last_submitted = max((a.submitted_at for a in submitted), default=None)
+    return allowance(course.quiz, len(submitted), last_submitted, now,
+                     extra_attempts=granted.extra_attempts if granted else 0)
+
+
 def start_attempt(
     session: Session, user_id: int, course: Course, objective_id: str, now: datetime,
     draw: Callable[[Course, str], list[QuestionSnapshot]] = draw_questions,
 ) -> QuizAttempt:
     """Return the learner's open attempt for the objective, or draw a new one.
 
-    Raises QuizRefused if the module is unread or a retake limit applies.
+    Raises QuizRefused if the module is unread or a retake limit applies (see attempt_allowance).
     """
     refusal = quiz_refusal(session, user_id, course, objective_id)
     if refusal:
@@ -64,9 +83,7 @@ def start_attempt(
     existing = open_attempt(session, user_id, course, objective_id)
     if existing is not None:
         return existing
-    previous = [a for a in attempts_for(session, user_id, course.slug, objective_id) if a.status == "submitted"]
-    last_submitted = max((a.submitted_at for a in previous), default=None)
-    refusal = retake_refusal(course.quiz, len(previous), last_submitted, now)
+    refusal = attempt_allowance(session, user_id, course, objective_id, now).refusal
     if refusal:
         raise QuizRefused(refusal.message, refusal.status)
     number = 1 + (session.scalar(
@@ -124,6 +141,8 @@ def submit_attempt(
         raise QuizRefused(ALREADY_SUBMITTED, status=409)
     session.expire(attempt)  # the UPDATE bypassed it: read it again when next used
     completed = result.passed and record_completion_if_done(session, attempt.user_id, course, now)
+    if result.passed:
+        quiz_passed.send(attempt, session=session, course=course, completed_course=completed)
     return Submission(attempt.id, result, completed)
 
 

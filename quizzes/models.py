@@ -1,7 +1,7 @@
 """Quiz attempts and course completions."""
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, case, func, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, case, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from course.core.clock import utcnow
@@ -67,8 +67,33 @@ class QuizAttempt(db.Model):
 best_passed_percent = func.max(case((QuizAttempt.passed.is_(True), 100.0 * QuizAttempt.score / QuizAttempt.total)))
 
 
+class QuizAllowance(db.Model):
+    """What an administrator changed about one learner's attempts at one objective's quiz.
+
+    `extra_attempts` adds to the course's max_attempts; attempts numbered `counted_after` or lower
+    no longer count against the limit or the wait between attempts (a reset). The attempts
+    themselves stay, with their scores.
+    """
+
+    __tablename__ = "quiz_allowances"
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_slug", "objective_id", name="uq_quiz_allowances_user_course_objective"),
+        CheckConstraint("extra_attempts >= 0", name="extra_attempts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_slug: Mapped[str] = mapped_column(String(100))
+    objective_id: Mapped[str] = mapped_column(String(100))
+    extra_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    counted_after: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
 class CourseCompletion(db.Model):
-    """A learner passed every objective's quiz; recorded once, when the last one is passed."""
+    """A learner passed every objective's quiz; recorded once, when the last one is passed.
+
+    The course is complete only once the evaluation is submitted too (credits.completion).
+    """
 
     __tablename__ = "course_completions"
     __table_args__ = (UniqueConstraint("user_id", "course_slug", name="uq_course_completions_user_course"),)
@@ -78,3 +103,5 @@ class CourseCompletion(db.Model):
     course_slug: Mapped[str] = mapped_column(String(100))
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
     content_version: Mapped[str] = mapped_column(String(32))
+    # Set when an administrator recorded the completion by hand (e.g. after a paper attempt): why.
+    recorded_reason: Mapped[str | None] = mapped_column(Text)

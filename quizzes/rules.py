@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, TypedDict
 
-from course.content.model import Course, QuizRules
+from course.content.model import Course, Question, QuestionBank, QuizRules
 from course.core.clock import as_utc
 
 _system_random = random.SystemRandom()
@@ -29,10 +29,24 @@ class QuestionSnapshot(TypedDict):
     reference: ReferenceSnapshot
 
 
+def draw_blueprint(bank: QuestionBank, count: int, rng: random.Random) -> list[Question]:
+    """`count` distinct questions from the bank, at least one from each of its topics, in random order.
+
+    One question is taken at random from every topic, the rest at random from what is left, so
+    every attempt covers the whole objective. The loader guarantees a bank has no more topics
+    than `count`; a bank without topics is sampled as a whole.
+    """
+    drawn = [rng.choice([q for q in bank.questions if q.topic == topic.id]) for topic in bank.topics]
+    rest = [q for q in bank.questions if q not in drawn]
+    drawn += rng.sample(rest, count - len(drawn))
+    rng.shuffle(drawn)
+    return drawn
+
+
 def draw_questions(course: Course, objective_id: str, rng: random.Random = _system_random) -> list[QuestionSnapshot]:
-    """Draw the course's questions_per_attempt questions from the bank, options shuffled."""
+    """Draw the course's questions_per_attempt questions from the bank across its topics, options shuffled."""
     bank = course.banks[objective_id]
-    drawn = rng.sample(bank.questions, course.quiz.questions_per_attempt)
+    drawn = draw_blueprint(bank, course.quiz.questions_per_attempt, rng)
     snapshot = []
     for question in drawn:
         options = [list(option) for option in question.options]
@@ -112,20 +126,44 @@ def reveals_answers(rules: QuizRules, passed: bool) -> bool:
     return rules.reveal_answers == "always" or (rules.reveal_answers == "after_pass" and passed)
 
 
+def minimum_right(pass_mark: int, total: int) -> int:
+    """The fewest right answers out of `total` that reach `pass_mark` percent (the rule `grade` applies)."""
+    return -(-pass_mark * total // 100)
+
+
 class RetakeRefusal(NamedTuple):
     message: str
     status: int  # 403: never again; 429: not yet
 
 
 def retake_refusal(
-    rules: QuizRules, submitted_count: int, last_submitted_at: datetime | None, now: datetime
+    rules: QuizRules, submitted_count: int, last_submitted_at: datetime | None, now: datetime, extra_attempts: int = 0,
 ) -> RetakeRefusal | None:
-    """Why a new attempt may not start, or None if it may."""
-    if rules.max_attempts is not None and submitted_count >= rules.max_attempts:
-        return RetakeRefusal(f"You have used all {rules.max_attempts} attempts allowed for this quiz.", 403)
+    """Why a new attempt may not start, or None if it may; `extra_attempts` were granted on top of max_attempts."""
+    if rules.max_attempts is not None and submitted_count >= rules.max_attempts + extra_attempts:
+        allowed = rules.max_attempts + extra_attempts
+        return RetakeRefusal(f"You have used all {allowed} attempts allowed for this quiz.", 403)
     if rules.wait_minutes and last_submitted_at is not None:
         ready_at = as_utc(last_submitted_at) + timedelta(minutes=rules.wait_minutes)
         if now < ready_at:
             minutes = max(1, round((ready_at - now).total_seconds() / 60))
             return RetakeRefusal(f"You can start another attempt in about {minutes} minute(s).", 429)
     return None
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What the learner is told before starting: attempts left, the wait, and why not now."""
+
+    max_attempts: int | None
+    attempts_left: int | None  # None: unlimited
+    wait_minutes: int
+    refusal: RetakeRefusal | None
+
+
+def allowance(rules: QuizRules, submitted_count: int, last_submitted_at: datetime | None, now: datetime,
+              extra_attempts: int = 0) -> Allowance:
+    allowed = None if rules.max_attempts is None else rules.max_attempts + extra_attempts
+    left = None if allowed is None else max(0, allowed - submitted_count)
+    return Allowance(allowed, left, rules.wait_minutes,
+                     retake_refusal(rules, submitted_count, last_submitted_at, now, extra_attempts))

@@ -9,10 +9,13 @@ from course.core.clock import now
 from course.core.database import owned_or_404, reads
 from course.core.extensions import csrf, db
 
-from .attempts import QuizRefused, attempts_for, objective_statuses, open_attempt, quiz_refusal, start_attempt, submit_attempt
+from .attempts import (
+    QuizRefused, attempt_allowance, attempts_for, objective_statuses, open_attempt, passed_objectives, quiz_refusal,
+    start_attempt, submit_attempt,
+)
 from .models import QuizAttempt
 from .reading import modules_read
-from .rules import AnswerProblems, read_answers, reveals_answers
+from .rules import AnswerProblems, minimum_right, read_answers, reveals_answers
 
 bp = Blueprint("quizzes", __name__)
 
@@ -47,6 +50,8 @@ def _intro(session, course, objective, refusal):
         module=course.module_for_objective(objective.id),
         attempts=attempts_for(session, current_user.id, course.slug, objective.id),
         open_attempt=open_attempt(session, current_user.id, course, objective.id),
+        allowance=attempt_allowance(session, current_user.id, course, objective.id, now()),
+        minimum_right=minimum_right(course.pass_mark, course.quiz.questions_per_attempt),
     )
 
 
@@ -82,7 +87,7 @@ def submit(attempt_id: int):
                                course=course), refusal.status
     db.session.commit()
     if submission.completed_course:
-        flash("You have passed every quiz and completed the course.", "success")
+        flash("You have passed every quiz of this course.", "success")
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt_id))
 
 
@@ -105,7 +110,14 @@ def _results(course, attempt):
         "quizzes/results.html", course=course, attempt=attempt,
         objective=_objective_or_404(course, attempt.objective_id),
         reveal=reveals_answers(course.quiz, attempt.passed),
+        allowance=attempt_allowance(reads(), current_user.id, course, attempt.objective_id, now()),
+        every_quiz_passed=attempt.passed and _every_quiz_passed(course),
     )
+
+
+def _every_quiz_passed(course) -> bool:
+    passed = passed_objectives(reads(), current_user.id, course.slug)
+    return all(objective.id in passed for objective in course.objectives)
 
 
 @bp.route("/courses/<slug>/attempts")

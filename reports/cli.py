@@ -2,7 +2,8 @@
 
 `flask reports completions|evaluations [--since DATE] [--until DATE] [--course SLUG] [--body ID] [-o FILE]`
 write the same lines as the downloads from the completion report page, to standard output or,
-with -o, to a file (with a progress bar on standard error).
+with -o, to a file (with a progress bar on standard error). A filter value that is not one the
+web filters offer (an unknown course, body, profession or state) exits 2 naming the valid ones.
 
 `flask reports batch pars|ce-broker`, `file`, `submit`, `mark`, `correct`, `status`, `history`
 take records from pending to accepted as the admin pages do, through the same functions.
@@ -21,9 +22,10 @@ from accounts.audit import VIA_COMMAND_LINE, record_audit
 from accounts.models import User
 from course.content.store import current_catalogue
 from course.core.clock import now
-from course.core.database import take_write_lock
+from course.core.database import writes
 from course.core.extensions import db
 from course.core.filters import calendar_day
+from course.core.validation import date_problem
 
 from .batches import (
     OUTCOMES, ReportingError, accept_remaining, apply_result_file, make_batch, mark_corrected, pre_validate,
@@ -31,6 +33,7 @@ from .batches import (
 )
 from .exports import EXPORTS, LINE_END, Export, ReportFilters
 from .files import BATCH_FILES, files_for
+from .filter_values import unknown_filter_value
 from .models import REGULATORS, ReportBatch, ReportRecord
 from .status import records_at_risk, summaries
 from .tracking import sync
@@ -46,14 +49,17 @@ class IsoDate(click.ParamType):
         if isinstance(value, date):
             return value
         try:
-            return datetime.strptime(value, "%Y-%m-%d").date()
+            day = datetime.strptime(value, "%Y-%m-%d").date()
         except ValueError:
             self.fail(f"{value!r} is not a date written YYYY-MM-DD, such as 2026-01-31.", param, ctx)
+        problem = date_problem(day)
+        if problem:
+            self.fail(f"{value}: {problem}", param, ctx)
+        return day
 
 
 def write_export(export: Export, filters: ReportFilters, output: str | None) -> None:
-    """Audit the export, then stream it to `output` (a path) or standard output."""
-    take_write_lock(db.session)
+    """Audit the export, then stream it to `output` (a path) or standard output (in a `writes` command)."""
     record_audit(db.session, None, "export", target_type="report", target_id=export.name, details={
         "filters": filters.as_details(), "via": VIA_COMMAND_LINE, "output": output or "standard output",
     })
@@ -83,12 +89,18 @@ def _command_for(export: Export) -> click.Command:
     @click.option("--course", metavar="SLUG", help="Only this course (its folder name under content/).")
     @click.option("--body", metavar="ID", help="Only this accrediting body's credit (an approval id in provider.yaml).")
     @click.option("--profession", metavar="CODE", help="Only learners of this profession (e.g. physician, nurse).")
-    @click.option("--state", metavar="XX", help="Only learners holding a licence in this state (e.g. NY).")
+    @click.option("--state", metavar="XX", callback=lambda ctx, param, value: value.upper() if value else value,
+                  help="Only learners holding a licence in this state (e.g. NY; any case).")
     @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False, writable=True),
                   help="Write to FILE instead of standard output, with a progress bar.")
+    @writes
     def command(since, until, course, body, profession, state, output):
         if since and until and until < since:
             raise click.BadParameter(f"{until} is before --since {since}.", param_hint="'--until'")
+        for name, value in (("course", course), ("body", body), ("profession", profession), ("state", state)):
+            message = value and unknown_filter_value(name, value, current_catalogue())
+            if message:
+                raise click.BadParameter(message, param_hint=f"'--{name}'")
         write_export(export, ReportFilters(since=since, until=until, course=course, body=body,
                                            profession=profession, state=state), output)
 
@@ -152,9 +164,9 @@ def write_batch_file(batch: ReportBatch, name: str, output: str) -> None:
 @click.option("--check", is_flag=True, help="Only pre-validate: list what would fail, make no batch.")
 @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False, writable=True),
               help="Also write the batch's upload file (pars.xlsx, pars.txt or ce-broker.xlsx by FILE's ending).")
+@writes
 def batch_command(regulator, until, check, output):
     """Pre-validate the records waiting for REGULATOR (pars, ce-broker) and put those that pass in a new batch."""
-    take_write_lock(db.session)
     catalogue = current_catalogue()
     if check:
         sync(db.session, regulator, catalogue)
@@ -189,9 +201,9 @@ def file_command(batch_id, name, output):
 
 @reports_cli.command("submit")
 @click.argument("batch_id", type=int)
+@writes
 def submit_command(batch_id):
     """Record that BATCH_ID's file was uploaded to the regulator."""
-    take_write_lock(db.session)
     batch = _batch(batch_id)
     try:
         submit_batch(db.session, batch, actor=None, via=VIA_COMMAND_LINE, now=now())
@@ -209,10 +221,10 @@ def submit_command(batch_id):
 @click.option("--rest", is_flag=True, help="Accept every record of --batch still awaiting an answer.")
 @click.option("--result-file", type=click.File("rb"), help="Record the outcomes in a result file for --batch "
               "(CSV or tab-separated with the columns row, outcome, reason).")
+@writes
 def mark_command(record_id, outcome, reason, batch_id, rest, result_file):
     """Record the regulator's answer: `mark RECORD accepted`, `mark RECORD rejected --reason ...`,
     `mark --batch N --rest`, or `mark --batch N --result-file FILE`."""
-    take_write_lock(db.session)
     try:
         if rest or result_file:
             if batch_id is None or record_id is not None:
@@ -238,9 +250,9 @@ def mark_command(record_id, outcome, reason, batch_id, rest, result_file):
 
 @reports_cli.command("correct")
 @click.argument("record_id", type=int)
+@writes
 def correct_command(record_id):
     """Mark a rejected record corrected (it must now pass pre-validation) so the next batch sends it again."""
-    take_write_lock(db.session)
     try:
         mark_corrected(db.session, _record(record_id), current_catalogue(), actor=None, via=VIA_COMMAND_LINE,
                        now=now())

@@ -23,7 +23,7 @@ import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Row, Select, String, Subquery, case, cast, func, literal, select
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Licence, User
 from course.content.model import Catalogue, EvaluationItem
+from course.core.clock import start_of_day
 from course.core.filters import calendar_day
 from credits.models import Certificate, EvaluationResponse
 from quizzes.models import QuizAttempt
@@ -45,8 +46,9 @@ LINE_END = "\r\n"  # RFC 4180; the tab-delimited PARS upload uses the same
 class ReportFilters:
     """What a report or export is limited to; None means no limit.
 
-    `since`/`until` bound the completion date (both inclusive; for evaluations, the UTC day of
-    submission); `body` is an approval id (the credit type); `state` a licence state.
+    `since`/`until` bound the completion date (both inclusive; for evaluations, the day of
+    submission; days in the provider's time zone); `body` is an approval id (the credit type);
+    `state` a licence state.
     """
 
     since: date | None = None
@@ -283,8 +285,8 @@ EVALUATION_COLUMNS = ("learner", "email", "course", "submitted_on")
 def _evaluations_query(filters: ReportFilters) -> Select:
     """Evaluation responses matching `filters`, oldest first.
 
-    The dates bound the UTC day of submission; `body` keeps the responses of learners holding
-    a certificate of that credit type for the course.
+    The dates bound the day of submission in the provider's time zone; `body` keeps the responses
+    of learners holding a certificate of that credit type for the course.
     """
     query = (
         select(User.name, User.email, EvaluationResponse.course_slug, EvaluationResponse.submitted_at,
@@ -293,11 +295,9 @@ def _evaluations_query(filters: ReportFilters) -> Select:
         .order_by(EvaluationResponse.submitted_at, EvaluationResponse.id)
     )
     if filters.since:
-        query = query.where(EvaluationResponse.submitted_at >= datetime.combine(filters.since, time(), UTC))
+        query = query.where(EvaluationResponse.submitted_at >= start_of_day(filters.since))
     if filters.until:
-        query = query.where(
-            EvaluationResponse.submitted_at < datetime.combine(filters.until + timedelta(days=1), time(), UTC)
-        )
+        query = query.where(EvaluationResponse.submitted_at < start_of_day(filters.until + timedelta(days=1)))
     if filters.course:
         query = query.where(EvaluationResponse.course_slug == filters.course)
     if filters.body:

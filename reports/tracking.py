@@ -11,7 +11,8 @@ The follow-ups:
 - issued: an `add` for each regulator the certificate's credit is reported to;
 - reissued: the new certificate takes over the old one's records; if what the regulator holds
   (or will, from an open batch) differs from what the new certificate would send, a `correct`;
-- revoked: records not yet sent are withdrawn; if anything reached the regulator, a `delete`.
+- revoked: records not yet sent are withdrawn; if anything reached the regulator, a `delete`;
+- reinstated: the revocation's follow-ups are undone while none has reached the regulator.
 Functions flush; the caller commits.
 """
 from collections.abc import Iterable, Iterator
@@ -28,9 +29,10 @@ from course.content.store import current_catalogue
 from course.core.clock import now as clock_now
 from course.core.reference import BOARDS
 from credits.models import Certificate
-from credits.signals import certificate_issued, certificate_reissued, certificate_revoked
+from credits.errors import CertificateNotValid
+from credits.signals import certificate_issued, certificate_reinstated, certificate_reissued, certificate_revoked
 
-from .models import REACHED, WAITING, ReportEvent, ReportRecord
+from .models import REACHED, REGULATORS, WAITING, ReportEvent, ReportRecord
 from .payloads import Prepared, Subject, prepare
 
 CHUNK = 500
@@ -139,6 +141,32 @@ def follow_revocation(session: Session, certificate: Certificate, provider: Prov
         if reached is not None:
             _new_record(session, regulator, "delete", certificate, provider,
                         "Certificate revoked after it was reported: the delete is to be sent.", replaces=reached)
+    session.flush()
+
+
+def follow_reinstatement(session: Session, certificate: Certificate) -> None:
+    """Undo what the revocation set going, while nothing of it has reached the regulator.
+
+    A delete not yet sent is withdrawn (the regulator keeps what it holds); a record the
+    revocation withdrew is pending again. A delete the regulator holds (or will, from a batch)
+    cannot be taken back: the reinstatement is refused (CertificateNotValid), which rolls it back.
+    """
+    records = _records_on(session, certificate.id)
+    for regulator in sorted({record.regulator for record in records}):
+        mine = [record for record in records if record.regulator == regulator]
+        delete = next((record for record in mine if record.action == "delete"), None)
+        if delete is not None and delete.status in REACHED:
+            raise CertificateNotValid(
+                f"{REGULATORS[regulator]} has received (or will, from batch {delete.batch_id}) this certificate's "
+                "deletion, so it cannot be reinstated: report the credit to the regulator by hand.")
+        if delete is not None and delete.status in WAITING:
+            delete.status = "withdrawn"
+            add_event(session, delete, note="Certificate reinstated before the deletion was sent: withdrawn.")
+            session.flush()
+        withdrawn = [record for record in mine if record.action != "delete" and record.status == "withdrawn"]
+        if withdrawn and not any(record.status in WAITING for record in mine):
+            withdrawn[-1].status = "pending"
+            add_event(session, withdrawn[-1], note="Certificate reinstated: to be reported again.")
     session.flush()
 
 
@@ -268,8 +296,13 @@ def _on_revoked(certificate: Certificate, session: Session) -> None:
     follow_revocation(session, certificate, current_catalogue().provider)
 
 
+def _on_reinstated(certificate: Certificate, session: Session) -> None:
+    follow_reinstatement(session, certificate)
+
+
 def connect_signals() -> None:
     """Make and follow up report records as certificates change (called once by the app factory)."""
+    certificate_reinstated.connect(_on_reinstated)
     certificate_issued.connect(_on_issued)
     certificate_reissued.connect(_on_reissued)
     certificate_revoked.connect(_on_revoked)

@@ -98,11 +98,13 @@ def content_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
-def app_config(database_url, content_dir) -> dict:
+def app_config(database_url, content_dir, tmp_path) -> dict:
     """Settings for the test app; a test may change them before asking for `app`."""
     return app_settings(
         SQLALCHEMY_DATABASE_URI=database_url, CONTENT_DIR=str(content_dir),
         SIGN_IN_RATE_LIMIT="5 per minute", REGISTER_RATE_LIMIT="50 per minute",
+        LTI_PRIVATE_KEY_FILE=str(tmp_path / "lti" / "private-key.pem"),
+        LTI_RETIRED_KEYS_DIR=str(tmp_path / "lti" / "retired-keys"),
     )
 
 
@@ -143,6 +145,24 @@ def client(app):
     return app.test_client()
 
 
+class RecordingSender:
+    """Keeps each message the app sends, in order."""
+
+    def __init__(self):
+        self.messages = []
+
+    def send(self, message):
+        self.messages.append(message)
+
+
+@pytest.fixture
+def outbox(app):
+    """The messages the app sends during the test."""
+    sender = RecordingSender()
+    app.extensions["mail_sender"] = sender
+    return sender.messages
+
+
 class FreshTransactionCliRunner(FlaskCliRunner):
     """Runs each command after ending the test's own transaction, as a command starts in a new process.
 
@@ -173,6 +193,8 @@ def live_server(tmp_path, content_dir):
     app = create_app(app_settings(
         TESTING=False, SECRET_KEY="browser-test-key", CONTENT_DIR=str(content_dir),
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'live.sqlite3'}",
+        LTI_PRIVATE_KEY_FILE=str(tmp_path / "lti" / "private-key.pem"),
+        LTI_RETIRED_KEYS_DIR=str(tmp_path / "lti" / "retired-keys"),
     ))
     with app.app_context():
         db.create_all()

@@ -1,6 +1,10 @@
 """Test data, made through the functions the app uses: users, signed-in clients, quiz attempts
 (graded by quizzes.rules.grade), completions, evaluations and certificates (PDF drawn)."""
+import atexit
+import hashlib
 import re
+import shutil
+import tempfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 import threading
@@ -33,15 +37,25 @@ FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 CHEAP_PASSWORD_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 
+# Stored content snapshots of the suite's apps, one folder per content folder, outside the project.
+SNAPSHOTS = Path(tempfile.mkdtemp(prefix="ce-test-snapshots-"))
+atexit.register(shutil.rmtree, SNAPSHOTS, True)
+# A fixed Open Badges signing key (a Multikey secret key), so tests never write one into instance/.
+TEST_BADGE_KEY = "z3u2abcpi1M6SZWQ15hBnuebyFzYpXPBhGpFALjFg5N4ZMSG"
+
+
 def app_settings(**overrides) -> dict:
     """Settings for an app made by a test: the suite's defaults, then `overrides`."""
+    content = Path(overrides.get("CONTENT_DIR", FIXTURE_CONTENT))
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "BASE_URL": "http://localhost",
         "CONTENT_DIR": str(FIXTURE_CONTENT),
+        "CONTENT_SNAPSHOT_DIR": str(SNAPSHOTS / hashlib.sha256(str(content.resolve()).encode()).hexdigest()[:16]),
         "RATELIMIT_STORAGE_URI": "memory://",
         "PASSWORD_HASH_PARAMETERS": CHEAP_PASSWORD_HASHING,
+        "BADGE_SIGNING_KEY": TEST_BADGE_KEY,
         **overrides,
     }
 
@@ -55,7 +69,10 @@ def make_user(
     birth_month: int | None = None, birth_day: int | None = None,
     first_name: str | None = None, last_name: str | None = None,
 ) -> User:
-    """A registered user; first and last name are split from `name` unless given."""
+    """A registered user; first and last name are split from `name` unless given.
+
+    `licences` are (state, licence type, number), or (state, number) for a licence of no stated type.
+    """
     email = email or f"learner{next(_serial)}@example.org"
     if first_name is None or last_name is None:
         first_name, last_name = split_full_name(name)
@@ -63,8 +80,10 @@ def make_user(
                          password=password, role=role)
     if profession:
         update_profile(db.session, user, ProfileData(
-            name=name, first_name=first_name, last_name=last_name, profession=profession, licences=list(licences), board_ids=list(board_ids),
-            birth_month=birth_month, birth_day=birth_day, nabp_eprofile_id=None,
+            name=name, first_name=first_name, last_name=last_name, profession=profession,
+            licences=[licence if len(licence) == 3 else (licence[0], None, licence[1]) for licence in licences],
+            board_ids=list(board_ids),
+            birth_month=birth_month, birth_day=birth_day,
         ))
     db.session.commit()
     return user
@@ -165,11 +184,17 @@ def complete_course(user: User, course_slug: str = COURSE, completed_at: datetim
     return completion
 
 
-def submit_evaluation(user: User, course_slug: str = COURSE, answers: dict | None = None) -> EvaluationResponse:
-    """Store a submitted course evaluation for `user`."""
+def submit_evaluation(user: User, course_slug: str = COURSE, answers: dict | None = None,
+                      submitted_at: datetime | None = None) -> EvaluationResponse:
+    """Store a submitted course evaluation for `user`, by default at the moment they passed the last quiz
+    (so the course's completion date is that day), or now if they have not."""
+    if submitted_at is None:
+        passed = db.session.scalar(select(CourseCompletion.completed_at).where(
+            CourseCompletion.user_id == user.id, CourseCompletion.course_slug == course_slug))
+        submitted_at = passed or datetime.now(UTC)
     response = EvaluationResponse(
         user_id=user.id, course_slug=course_slug, content_version="test",
-        answers=answers or {"objective-first-objective": "Agree", "time-spent": 60},
+        answers=answers or {"objective-first-objective": "Agree", "time-spent": 60}, submitted_at=submitted_at,
     )
     db.session.add(response)
     db.session.commit()
@@ -258,7 +283,7 @@ def make_moc_learner(*, name: str = "Mary Ann van Dyke", board_id: str | None = 
 
 
 def make_florida_nurse(*, name: str = "Flora Nightingale", licence: str = "RN9123456", **fields) -> User:
-    return make_user(name=name, profession="nurse", licences=[("FL", licence)], **fields)
+    return make_user(name=name, profession="nurse", licences=[("FL", "RN", licence)], **fields)
 
 
 def make_reported_certificate(user: User, approval_id: str = "moc-abim", **fields) -> Certificate:

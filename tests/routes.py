@@ -35,6 +35,7 @@ class World:
             "approval_id": "ancc", "attempt_id": self.attempt_id, "certificate_id": self.certificate_id,
             "code": self.certificate_code, "token": self.reset_token, "user_id": self.owner_id,
             "regulator": "pars", "batch_id": self.batch_id, "record_id": self.record_id, "name": "pars.txt",
+            "number": 0,
         }
         missing = set(rule.arguments) - set(samples)
         assert not missing, f"{rule.endpoint}: no sample value for {missing}; add one in tests/routes.py"

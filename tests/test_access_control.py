@@ -25,6 +25,7 @@ ACCESS = {
     "pages.references_page": PUBLIC,
     "pages.module_page": SIGNED_IN,
     "accounts.register": SIGNED_OUT_ONLY,
+    "accounts.registered": PUBLIC,
     "accounts.sign_in": SIGNED_OUT_ONLY,
     "accounts.forgot_password": PUBLIC,
     "accounts.reset_password": PUBLIC,
@@ -43,10 +44,21 @@ ACCESS = {
     "credits.transcript": SIGNED_IN,
     "credits.transcript_download": SIGNED_IN,
     "credits.verify": PUBLIC,
+    "credits.badge_download": owner_only(NOT_FOUND),
+    "credits.badge_image": owner_only(NOT_FOUND),
+    "credits.badge_issuer": PUBLIC,
+    "credits.badge_status_list": PUBLIC,
+    "credits.verify_badge": PUBLIC,
+    "credits.verify_lookup": PUBLIC,
     "instructor.content_status": INSTRUCTORS,
     "instructor.module_preview": INSTRUCTORS,
     "instructor.questions_preview": INSTRUCTORS,
     "instructor.item_analysis": INSTRUCTORS,
+    "instructor.draft_status": INSTRUCTORS,
+    # The world has no draft folder: nothing to preview, and publishing is refused back to the draft page.
+    "instructor.draft_module_preview": {**INSTRUCTORS, "instructor": NOT_FOUND, "admin": NOT_FOUND},
+    "instructor.draft_questions_preview": {**INSTRUCTORS, "instructor": NOT_FOUND, "admin": NOT_FOUND},
+    "instructor.publish_draft": {**INSTRUCTORS, "instructor": AWAY, "admin": AWAY},
     "admin.dashboard": ADMINS,
     "admin.learners": ADMINS,
     "admin.learner": ADMINS,
@@ -68,6 +80,23 @@ ACCESS = {
     "admin.report_record_corrected": {**ADMINS, "admin": 409},  # only a rejected record is corrected
     "admin.export_evaluations": ADMINS,
     "admin.audit": ADMINS,
+    "admin.lti_platforms": ADMINS,
+    "admin.register_lti_platform": {**ADMINS, "admin": 422},  # an empty form
+    "lti.login": dict.fromkeys(ROLES, 400),  # no issuer or login hint
+    "lti.launch": dict.fromkeys(ROLES, 400),  # no id_token
+    "lti.jwks": PUBLIC,
+    "lti.deep_link": {**dict.fromkeys(ROLES, 400), "anonymous": TO_SIGN_IN},  # no deep linking request pending
+    # Learner support (staff/admin/support.py)
+    "admin.edit_learner_profile": ADMINS,
+    "admin.certificate_pdf": ADMINS,
+    "admin.reinstate_certificate": {**ADMINS, "admin": 422},  # an empty form: no reason given
+    "admin.correct_certificate_amount": {**ADMINS, "admin": 422},  # an empty form: no amount given
+    "admin.change_quiz_attempts": {**ADMINS, "admin": 422},  # an empty form: no quiz chosen
+    "admin.record_completion": {**ADMINS, "admin": 422},  # an empty form: no course chosen
+    "admin.deactivate_account": {**ADMINS, "admin": 422},  # an empty form: no reason given
+    "admin.reactivate_account": {**ADMINS, "admin": 422},
+    "admin.delete_learner_account": {**ADMINS, "admin": 422},  # an empty form: no confirmation
+    "admin.send_password_reset": {**ADMINS, "admin": AWAY},  # the form is only its token: sent, back to the page
 }
 
 

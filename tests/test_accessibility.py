@@ -131,3 +131,42 @@ def test_credit_pages_have_no_axe_violations(live_server, page):
     assert_accessible(page, "transcript")
     page.goto(verify_link if verify_link.startswith("http") else base + verify_link)
     assert_accessible(page, "verify page")
+
+
+def chromium_groups(page) -> dict[str, str]:
+    """Accessible name -> description of every group in Chromium's own accessibility tree."""
+    cdp = page.context.new_cdp_session(page)
+    nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    cdp.detach()
+    return {
+        " ".join(node["name"]["value"].split()): " ".join(node.get("description", {}).get("value", "").split())
+        for node in nodes if node.get("role", {}).get("value") == "group" and node.get("name", {}).get("value")
+    }
+
+
+def test_each_question_group_is_named_by_its_stem_for_screen_readers(live_server, page):
+    from tests.test_browser import _attempt_from_url
+
+    base = live_server.url
+    with live_server.app.app_context():
+        make_user(email="a11y@example.org")
+    sign_in(page, base)
+    page.goto(base + "/courses/sample-course/modules/first-objective")
+    page.goto(base + "/courses/sample-course/objectives/first-objective/quiz")
+    page.get_by_role("button", name="Start the quiz").click()
+    expect(page.get_by_role("heading", name="Quiz attempt 1")).to_be_visible()
+    questions = _attempt_from_url(live_server, page.url)
+    groups = chromium_groups(page)
+    for number, question in enumerate(questions, start=1):
+        stem = " ".join(re.sub("<[^>]+>", " ", question["stem_html"]).split())
+        choose_all = " (choose all that apply)" if question["type"] == "multiple" else ""
+        assert f"Question {number}{choose_all} {stem}" in groups, groups
+        group = page.get_by_role("group", name=f"Question {number}{choose_all} {stem}")
+        expect(group.get_by_role("checkbox" if choose_all else "radio")).to_have_count(len(question["options"]))
+
+    page.get_by_role("button", name="Submit answers").click()
+    expect(page.get_by_role("alert")).to_contain_text("choose an answer")
+    groups = chromium_groups(page)
+    assert [description for description in groups.values() if description] == [
+        f"Question {number}: choose an answer." for number in range(1, len(questions) + 1)
+    ], groups

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from accounts.audit import AuditEntry, record_audit
+from course.core.operator import host, os_user
 from staff.admin.charts import grouped_bar_chart, nice_step
 from staff.admin.dashboard import last_months
 from course.core.extensions import db
@@ -38,11 +39,18 @@ def searchable(app) -> dict[str, User]:
         "zoe": make_user(email="zoe.nguyen@example.org", name="Zoë Nguyen", licences=[("NY", "RN-778899")]),
         "omar": make_user(email="omar@clinic.example", name="Omar Haddad", board_ids=[("ABIM", "ABIM-424242")]),
         "percent": make_user(email="odd@example.org", name="Per 100% Cent"),
+        "nunez": make_user(email="ZOE.NUNEZ@Example.org", name="Zoë Ñúñez 李"),
     }
 
 
 @pytest.mark.parametrize(("query", "expected"), [
     ("nguyen", {"zoe"}),  # part of the name, any case
+    ("ÑÚÑEZ", {"nunez"}),  # capitals and accents do not matter, on SQLite as on PostgreSQL
+    ("nunez", {"nunez"}),
+    ("ZOË", {"zoe", "nunez"}),
+    ("zoe", {"zoe", "nunez"}),
+    ("李", {"nunez"}),
+    ("ｚｏｅ.ｎｕｎｅｚ", {"nunez"}),  # full-width letters, folded by NFKD
     ("ZOE.NGUYEN@EXAMPLE", {"zoe"}),  # the email
     ("rn-7788", {"zoe"}),  # a licence number
     ("424242", {"omar"}),  # a board ID
@@ -61,6 +69,15 @@ def test_search_by_name_email_licence_or_board_id(client, searchable, query, exp
         assert (f'href="/admin/learners/{user.id}"' in page) is (key in expected), key
     if not expected:
         assert "No account matches" in page
+
+
+def test_search_finds_a_learner_by_a_changed_name(client):
+    user = make_user(email="pat@example.org", name="Pat Example")
+    user.name = "Ðorđe Ñoño"
+    db.session.commit()
+    sign_in_as(client, "admin", email="admin@example.org")
+    page = client.get("/admin/learners", query_string={"q": "NONO"}).get_data(as_text=True)
+    assert f'href="/admin/learners/{user.id}"' in page
 
 
 def test_search_results_are_paginated_and_show_licences(client):
@@ -155,9 +172,9 @@ def test_create_admin_from_the_command_line_is_audited(runner):
                                "--password", "correct horse battery"]).exit_code == 0
     promoted, created = audit_entries("role_change")
     assert (promoted.actor_id, promoted.target_id) == (None, str(existing.id))
-    assert promoted.details == {"email": "later-admin@example.org", "from": "learner", "to": "admin",
-                                "via": "command line"}
-    assert created.details == {"email": "new-admin@example.org", "from": None, "to": "admin", "via": "command line"}
+    operator = {"via": "command line", "os_user": os_user(), "host": host()}
+    assert promoted.details == {"email": "later-admin@example.org", "from": "learner", "to": "admin", **operator}
+    assert created.details == {"email": "new-admin@example.org", "from": None, "to": "admin", **operator}
 
 
 # --- Revoking and reissuing ---------------------------------------------------------------
@@ -356,8 +373,9 @@ def test_the_audit_trail_filters_by_action_actor_and_date(client):
 
     everything = rows()
     assert [row.split(" UTC ")[1].split(" ")[0] for row in everything] == ["Certificate", "Role", "Export"]
-    assert "The command line Certificate 7 reason Duplicate via command line" in everything[0]
-    assert "Bo Admin Account" in everything[1]
+    assert (f"The command line ({os_user()}@{host()}) Certificate 7 (no longer exists) reason Duplicate "
+            f"via command line os user {os_user()} host {host()}") in everything[0]
+    assert "Bo Admin Ada Admin (" in everything[1]
     assert "Ada Admin Report: completions filters course: sample-course via web" in everything[2]
     assert len(rows("?action=export")) == 1
     assert len(rows(f"?actor={other.id}")) == 1
@@ -365,3 +383,29 @@ def test_the_audit_trail_filters_by_action_actor_and_date(client):
     assert len(rows("?since=2025-08-02&until=2025-08-02")) == 1  # the whole UTC day, 23:00 included
     assert len(rows("?since=2025-08-02")) == 2
     assert client.get("/admin/audit?actor=999").status_code == 400
+
+
+def test_the_audit_trail_names_targets_and_command_line_operators(client, runner):
+    learner = make_user(email="zoe@example.org", name="Zoë Ñúñez", profession="nurse")
+    certificate = make_certificate(learner, approval_id="ancc")
+    assert runner.invoke(args=["credits", "revoke", "--reason", "Duplicate", "--", certificate.code]).exit_code == 0
+    assert runner.invoke(args=["users", "create-admin", "zoe@example.org"]).exit_code == 0
+    sign_in_as(client, "admin", email="admin@example.org", name="Ada Admin")
+    page = client.get("/admin/audit")
+    text = text_of(page)
+    assert f"The command line ({os_user()}@{host()})" in text
+    assert "Certificate of Zoë Ñúñez (zoe@example.org): Sample Course on Depression Care, " \
+           "American Nurses Credentialing Center (ANCC)" in text
+    assert "Role change The command line" in text and "Zoë Ñúñez (zoe@example.org) email" in text
+    assert "Account " not in text
+    assert "from —" in text or "from learner" in text
+    assert "None" not in text
+
+
+def test_an_empty_value_in_the_audit_details_reads_as_a_dash(client):
+    admin = sign_in_as(client, "admin", email="admin@example.org", name="Ada Admin")
+    record_audit(db.session, admin, "role_change", target_type="user", target_id=admin.id,
+                 details={"from": None, "to": "admin", "via": "web"})
+    db.session.commit()
+    text = text_of(client.get("/admin/audit"))
+    assert "from —" in text and "None" not in text

@@ -12,6 +12,7 @@ from sqlalchemy import insert, select, update
 
 from accounts.audit import AuditEntry
 from course.core.extensions import db
+from course.core.operator import host, os_user
 from accounts.models import User
 from credits.models import Certificate, EvaluationResponse
 from reports.exports import (
@@ -312,7 +313,7 @@ def test_each_report_from_the_command_line_to_stdout_and_to_a_file(runner, varie
     first, second = export_entries()
     assert (first.actor_id, first.target_id) == (None, report)
     assert first.details == {"filters": {"since": "2025-07-01", "course": "sample-course"}, "via": "command line",
-                             "output": "standard output"}
+                             "output": "standard output", "os_user": os_user(), "host": host()}
     assert second.details["output"] == str(output)
 
 
@@ -326,3 +327,29 @@ def test_bad_dates_on_the_command_line_exit_2_with_a_clear_message(runner, argum
     assert result.exit_code == 2
     assert message in result.stderr
     assert export_entries() == []
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--course", "sample-cuorse"], "'sample-cuorse' is not a known course. Valid values: sample-course"),
+    (["--body", "moc_abim"], "'moc_abim' is not a known body. Valid values: ama-pra, ancc,"),
+    (["--profession", "doctor"], "'doctor' is not a known profession. Valid values: "),
+    (["--state", "zz"], "'ZZ' is not a known state. Valid values: AK, AL,"),
+])
+@pytest.mark.parametrize("report", ["completions", "evaluations"])
+def test_unknown_filter_values_on_the_command_line_are_refused_naming_the_valid_ones(runner, report, arguments, message):
+    result = runner.invoke(args=["reports", report, *arguments])
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.split())
+    assert "physician" in result.stderr or "--profession" not in arguments
+    assert result.stdout == ""
+    assert export_entries() == []
+
+
+def test_a_lower_case_state_on_the_command_line_means_that_state(runner):
+    nurse = make_user(email="ny@example.org", name="Nell York", profession="nurse", licences=[("NY", "RN-1")])
+    complete_course(nurse)
+    make_certificate(nurse, approval_id="ancc")
+    result = runner.invoke(args=["reports", "completions", "--state", "ny"])
+    assert result.exit_code == 0, result.stderr
+    assert "ny@example.org" in result.stdout
+    assert export_entries()[0].details["filters"] == {"state": "NY"}

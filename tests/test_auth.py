@@ -1,6 +1,7 @@
 """Accounts through the HTTP client: register, sign in and out, profile."""
 from sqlalchemy import select
 
+from accounts.passwords import verify_password
 from accounts.users import is_safe_redirect
 from course.core.extensions import db
 from accounts.models import Licence, User
@@ -13,24 +14,41 @@ def register(client, **overrides):
     return post_form(client, "/register", data)
 
 
-def test_register_creates_account_signs_in_and_hashes_password(client):
+def test_register_creates_account_and_mails_its_owner(client, outbox):
     response = register(client)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/profile")
+    assert response.headers["Location"].endswith("/register/check-your-email")
     user = db.session.scalar(select(User))
     assert user.name == "Zoë Łukasiewicz-Nguyễn"
     assert user.role == "learner"
     assert user.password_hash.startswith("$argon2id$")
     assert DEFAULT_PASSWORD not in user.password_hash
+    assert [(m.to, m.subject) for m in outbox] == [("zoe@example.org", "Your account is ready")]
+    assert "http://localhost/sign-in" in outbox[0].body
+    assert "Check your email" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert client.get("/profile").status_code == 302
+    sign_in(client, "zoe@example.org")
     assert client.get("/profile").status_code == 200
 
 
-def test_duplicate_email_in_any_case_is_refused(client):
+def _answer(response) -> tuple:
+    cookies = sorted(c.split("=", 1)[0] for c in response.headers.getlist("Set-Cookie"))
+    return response.status_code, response.headers.get("Location"), response.get_data(as_text=True), cookies
+
+
+def test_registering_a_taken_email_answers_as_a_new_one_and_mails_the_owner(app, outbox):
+    """Nothing in the answer tells whether the address has an account: the owner is told by email."""
     make_user(email="Sam@Example.org")
-    response = register(client, email="sAM@example.ORG")
-    assert response.status_code == 409
-    assert "already exists" in response.get_data(as_text=True)
-    assert db.session.scalar(select(db.func.count()).select_from(User)) == 1
+    new, taken = app.test_client(), app.test_client()
+    first = _answer(register(new, email="new@example.org"))
+    second = _answer(register(taken, email="sAM@example.ORG", password="another long phrase"))
+    assert first == second
+    assert db.session.scalar(select(db.func.count()).select_from(User)) == 2
+    assert [m.to for m in outbox] == ["new@example.org", "sam@example.org"]
+    assert outbox[1].subject == "Someone tried to create an account with your email"
+    assert "http://localhost/forgot-password" in outbox[1].body
+    taken_user = db.session.scalar(select(User).where(User.email == "sam@example.org"))
+    assert verify_password(taken_user.password_hash, DEFAULT_PASSWORD)
 
 
 def test_weak_password_is_refused_with_reason(client):
@@ -119,10 +137,10 @@ def test_is_safe_redirect():
 def profile_form(**overrides):
     data = {
         "first_name": "Kim", "last_name": "Nurse", "name": "Kim Nurse", "profession": "nurse",
-        "licences-0-state": "NY", "licences-0-number": "RN-12345",
-        "licences-1-state": "AL", "licences-1-number": "1-234567",
+        "licences-0-state": "NY", "licences-0-licence_type": "RN", "licences-0-number": "RN-12345",
+        "licences-1-state": "AL", "licences-1-licence_type": "LPN", "licences-1-number": "1-234567",
         "board_ids-0-board": "", "board_ids-0-number": "",
-        "birth_month": "4", "birth_day": "30", "nabp_eprofile_id": "",
+        "birth_month": "4", "birth_day": "30",
         "submit": "Save profile",
     }
     data.update(overrides)
@@ -148,7 +166,7 @@ def test_profile_edit_removes_a_licence(client):
     user = make_user(email="kim@example.org", profession="nurse", licences=[("NY", "A1"), ("AL", "B2")])
     sign_in(client, "kim@example.org")
     response = post_form(client, "/profile", profile_form(**{
-        "licences-0-state": "NY", "licences-0-number": "A1", "licences-1-state": "", "licences-1-number": "",
+        "licences-0-state": "NY", "licences-0-licence_type": "RN", "licences-0-number": "A1", "licences-1-state": "", "licences-1-number": "",
     }))
     assert response.status_code == 302
     db.session.expire_all()

@@ -82,7 +82,7 @@ def test_administrators_pages_have_no_axe_violations(live_server, page):
     ids = seed(live_server.app)
     sign_in_as_admin(page, base)
     for path in ("/admin/", "/admin/learners", "/admin/learners?q=nurse", f"/admin/learners/{ids['nurse']}",
-                 f"/admin/certificates/{ids['certificate']}", "/admin/completions", "/admin/audit"):
+                 f"/admin/certificates/{ids['certificate']}", "/admin/completions", "/admin/audit", "/admin/lti"):
         page.goto(base + path)
         assert_accessible(page, path)
     page.goto(f"{base}/admin/certificates/{ids['certificate']}")

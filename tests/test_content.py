@@ -1,4 +1,5 @@
 """Content: loading, rendering, sanitising, checking and reloading."""
+import os
 import re
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from course.content.loader import load_catalogue
 from course.content.store import ContentStore
 from course.core.config import load_config
 from course.content.markdown import render_markdown
-from tests.factories import csrf_token, make_user, sign_in
+from tests.factories import TEST_BADGE_KEY, csrf_token, make_user, sign_in
 
 PROJECT_CONTENT = Path(__file__).resolve().parent.parent / "content"
 
@@ -30,8 +31,11 @@ def test_project_content_passes_the_check(runner):
     assert result.exit_code == 0, result.output
     *warnings, summary = result.output.splitlines()
     assert summary.startswith("Content OK: ")
-    # Until the course is registered with PARS and CE Broker, its reported credit cannot be batched.
+    # The source names no planners, authors or reviewers; until the provider's records fill them in,
+    # and until the course is registered with PARS and CE Broker (its reported credit cannot be batched):
     assert [line.partition(": warning: ")[2] for line in warnings] == [
+        *(f"disclosure.{group} is empty: name everyone in that role and their relevant financial relationships "
+          "(or that they have none) before the course is offered" for group in ("planners", "authors", "reviewers")),
         "MOC credit is reported to ACCME PARS: add reporting.accme_activity_id once the activity is registered, "
         "or its completions cannot be batched",
         "credit reported to CE Broker needs reporting.ce_broker_course_number, or its completions cannot be batched",
@@ -194,7 +198,7 @@ def test_store_looks_for_changes_at_most_once_per_recheck_interval(content_dir):
 
 
 def test_production_rechecks_content_every_two_seconds_and_development_always(tmp_path):
-    assert load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "x", "BASE_URL": "https://ce.example.org"})["CONTENT_RECHECK_SECONDS"] == 2.0
+    assert load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "0123456789abcdef" * 4, "BASE_URL": "https://ce.example.org", "BADGE_SIGNING_KEY": TEST_BADGE_KEY})["CONTENT_RECHECK_SECONDS"] == 2.0
     assert load_config(tmp_path, {"APP_ENV": "development"})["CONTENT_RECHECK_SECONDS"] == 0.0
 
 
@@ -223,8 +227,9 @@ def test_citation_before_a_colon_is_still_a_citation():
     assert '<a href="#ref-3"' in html
 
 
-@pytest.mark.parametrize("breakage", ["bad yaml", "question without answers", "missing module"])
-def test_content_broken_while_running_keeps_the_last_valid_version(client, content_dir, breakage):
+@pytest.mark.parametrize("breakage", ["bad yaml", "question without answers", "missing module", "nested 2000 deep",
+                                      "bank nested 60 deep", "folder named like a bank", "unreadable bank"])
+def test_content_broken_while_running_keeps_the_last_valid_version(client, content_dir, breakage, app):
     make_user(email="kim@example.org")
     sign_in(client, "kim@example.org")
     course_dir = content_dir / "sample-course"
@@ -234,6 +239,18 @@ def test_content_broken_while_running_keeps_the_last_valid_version(client, conte
     elif breakage == "question without answers":
         bank = course_dir / "quiz" / "first-objective.yaml"
         bank.write_text(bank.read_text().replace("    correct: [a]\n", "", 1))
+    elif breakage == "nested 2000 deep":
+        (course_dir / "course.yaml").write_text((course_dir / "course.yaml").read_text() + "x: " + "[" * 2000 + "]" * 2000 + "\n")
+    elif breakage == "bank nested 60 deep":
+        bank = course_dir / "quiz" / "first-objective.yaml"
+        bank.write_text(bank.read_text() + "x: " + "[" * 60 + "]" * 60 + "\n")
+    elif breakage == "folder named like a bank":
+        (course_dir / "quiz" / "x.yaml").mkdir()
+    elif breakage == "unreadable bank":
+        (course_dir / "quiz" / "first-objective.yaml").chmod(0)
+        if os.access(course_dir / "quiz" / "first-objective.yaml", os.R_OK):  # root reads any file
+            (course_dir / "quiz" / "first-objective.yaml").chmod(0o644)
+            (course_dir / "quiz" / "first-objective.yaml").write_bytes(b"\xff\xfe not text")
     else:
         (course_dir / "modules" / "second-objective.md").unlink()
     for url in ("/courses/sample-course", "/courses/sample-course/modules/second-objective",
@@ -241,10 +258,27 @@ def test_content_broken_while_running_keeps_the_last_valid_version(client, conte
         response = client.get(url)
         assert response.status_code == 200, (breakage, url)
     assert "Describe the first thing." in client.get("/courses/sample-course").get_data(as_text=True)
+    status = app.extensions["content"].catalogue().statuses["sample-course"]
+    assert status.stale and status.problems, breakage  # the broken file is this course's problem, shown as such
     client.get("/courses/sample-course/modules/first-objective")
     quiz = client.post("/courses/sample-course/objectives/first-objective/quiz",
                        data={"csrf_token": csrf_token(client, "/profile")})
     assert quiz.status_code == 302  # the quiz still draws from the last valid bank
+
+
+@pytest.mark.parametrize(("breakage", "expected"), [
+    ("deep", "sample-course/course.yaml:1: nested too deeply (at most 50 levels)"),
+    ("folder", "sample-course/quiz/x.yaml:1: is a folder, not a file"),
+])
+def test_content_check_names_the_file_that_cannot_be_loaded(runner, content_dir, breakage, expected):
+    course_dir = content_dir / "sample-course"
+    if breakage == "deep":
+        (course_dir / "course.yaml").write_text((course_dir / "course.yaml").read_text() + "x: " + "[" * 2000 + "]" * 2000 + "\n")
+    else:
+        (course_dir / "quiz" / "x.yaml").mkdir()
+    result = runner.invoke(args=["content", "check"])
+    assert result.exit_code == 1
+    assert expected in result.output
 
 
 TOPICS = "objective: first-objective\ntopics:\n  - id: one\n    title: Topic one\n  - id: two\n    title: Topic two\n"
@@ -283,3 +317,101 @@ def test_a_question_in_a_bank_with_topics_must_name_one(runner, content_dir):
     result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
     assert result.exit_code == 1
     assert "missing required field 'topic'" in result.output, result.output
+
+
+def _set_rationale(content_dir, rationale: str) -> None:
+    bank = content_dir / "sample-course" / "quiz" / "first-objective.yaml"
+    bank.write_text(bank.read_text().replace("rationale: Because one is right.", f"rationale: {rationale}", 1))
+
+
+@pytest.mark.parametrize("rationale, named", [
+    ("Option c is tempting, but it confuses response with remission.", "Option c"),
+    ("Because B and option (c) overstate the effect.", "option (c)"),
+    ("Answers b and c both overstate it.", "Answers b and c"),
+    ("The right choice A is the first one.", "choice A"),
+    ("Why b is right, given the trial enrolled adults.", "b is right"),
+    ("Not (b), which is the older label.", "(b)"),
+    ("Option a would lose the partial response.", "Option a"),
+])
+def test_content_check_refuses_a_rationale_that_names_an_option_letter(runner, content_dir, rationale, named):
+    _set_rationale(content_dir, rationale)
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 1, result.output
+    assert "first-objective.yaml" in result.output and "names an option by its letter" in result.output
+    assert repr(named) in result.output, result.output
+
+
+@pytest.mark.parametrize("rationale", [
+    "An option a patient prefers is often the better one.",
+    "The answer a clinician gives depends on the prior trials.",
+    "Vitamin D and vitamin B12 are not antidepressants.",
+    "Hepatitis C is not a contraindication (see the label).",
+    "Plan A failed, so the team moved on.",
+])
+def test_content_check_accepts_letters_that_are_not_option_names(runner, content_dir, rationale):
+    _set_rationale(content_dir, rationale)
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 0, result.output
+    assert "names an option" not in result.output
+
+
+def test_content_check_warns_when_the_keys_are_systematically_the_longest(runner, content_dir):
+    bank = content_dir / "sample-course" / "quiz" / "second-objective.yaml"
+    text = bank.read_text()
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert "longest option" not in result.output
+    for key in ("Right answer one", "Right answer two", "Right answer four"):
+        text = text.replace(f": {key}\n", f": {key}, as the longer trials showed\n")
+    bank.write_text(text)
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 0, result.output
+    assert ("sample-course/quiz/second-objective.yaml:2: warning: the key is the longest option in 3 of 3 "
+            "single-answer questions (second-objective-q1, second-objective-q2, second-objective-q4)") in result.output
+
+
+def test_the_shipped_banks_do_not_favour_the_longest_option():
+    from course.content.quality import longest_keys
+
+    course = load_catalogue(PROJECT_CONTENT).courses["treatment-resistant-depression"]
+    for bank in course.banks.values():
+        keys = longest_keys(list(bank.questions))
+        assert not keys.systematic and len(keys.longest) <= keys.items // 4, keys
+
+
+def _estimated_minutes(content_dir, minutes: int) -> None:
+    course_yaml = content_dir / "sample-course" / "course.yaml"
+    course_yaml.write_text(re.sub(r"estimated_minutes: \d+", f"estimated_minutes: {minutes}", course_yaml.read_text()))
+
+
+def test_content_check_warns_when_estimated_minutes_is_off_by_more_than_a_quarter(runner, content_dir):
+    module = content_dir / "sample-course" / "modules" / "first-objective.md"
+    module.write_text(module.read_text() + "\n" + "Depression care needs follow-up. " * 1000 + "\n")
+    # The fixture's modules hold 51 words, now 4,051: 20.3 minutes at 200 words a minute, plus two
+    # quizzes of 3 questions at 1.5 minutes (9 minutes), rounded up to 30 minutes.
+    for minutes, warned in ((60, True), (38, True), (37, False), (30, False), (23, False), (22, True)):
+        _estimated_minutes(content_dir, minutes)
+        result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+        assert result.exit_code == 0, result.output
+        assert ("course.yaml:8: warning: estimated_minutes is" in result.output) is warned, (minutes, result.output)
+    _estimated_minutes(content_dir, 60)
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert "(4051 words at 200 words a minute, 20 min)" in result.output, result.output
+    assert "comes to about 30 minutes (100% off" in result.output, result.output
+
+
+def test_broken_yaml_in_a_quiz_bank_reports_only_that_error(runner, content_dir):
+    bank = content_dir / "sample-course" / "quiz" / "second-objective.yaml"
+    bank.write_text(bank.read_text(encoding="utf-8") + "\n  - id: [unclosed\n", encoding="utf-8")
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if ": warning: " not in line and line.strip()]
+    assert len(errors) == 2, result.output  # the YAML error, then the summary line
+    assert errors[0].startswith("content/sample-course/quiz/second-objective.yaml:45: invalid YAML")
+    assert "has no question bank" not in result.output
+
+
+def test_an_objective_without_a_bank_file_is_still_reported(runner, content_dir):
+    (content_dir / "sample-course" / "quiz" / "second-objective.yaml").unlink()
+    result = runner.invoke(args=["content", "check", "--dir", str(content_dir)])
+    assert result.exit_code == 1
+    assert "objective 'second-objective' has no question bank quiz/second-objective.yaml" in result.output

@@ -175,8 +175,8 @@ def test_certificate_is_frozen_at_issue(client, content_dir):
     course_yaml.write_text(course_yaml.read_text().replace("pharmacology_hours: 1", "pharmacology_hours: 0.5"))
     user = db.session.get(User, user.id)
     update_profile(db.session, user, ProfileData(
-        name="Zoe Renamed", first_name="Zoe", last_name="Renamed", profession="nurse", licences=[("AL", "AL-98765")], board_ids=[], birth_month=None,
-        birth_day=None, nabp_eprofile_id=None))
+        name="Zoe Renamed", first_name="Zoe", last_name="Renamed", profession="nurse", licences=[("AL", "RN", "AL-98765")], board_ids=[],
+        birth_month=None, birth_day=None))
     db.session.commit()
     assert current_catalogue().provider.approvals["ancc"].statement == "A completely rewritten ANCC statement."
     assert "including 0.5 pharmacology hour(s)" in client.get("/courses/sample-course").get_data(as_text=True)
@@ -227,7 +227,7 @@ def test_transcript_totals_per_unit_and_pdf(client):
     sign_in(client, "doc@example.org")
     claimed(client, "ama-pra", amount="0.75", attested=True)
     claimed(client, "ipce")
-    claimed(client, "moc-abim", amount="0.5", attested=True, moc_consent=True)
+    claimed(client, "moc-abim", moc_consent=True)  # MOC points follow the 0.75 AMA PRA credit claimed
     # Credit from another course, and a revoked certificate, which counts for nothing.
     earlier = _other_course_certificate(user, "IPCE credit", "1.5", date(2025, 3, 1))
     revoked = _other_course_certificate(user, "AMA PRA Category 1 Credit™", "2", date(2025, 4, 1), code="r" * 32)
@@ -239,7 +239,7 @@ def test_transcript_totals_per_unit_and_pdf(client):
     page = client.get("/transcript").get_data(as_text=True)
     totals = page[page.index('data-testid="totals"'):]
     assert re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td></tr>", totals) == [
-        ("IPCE credit", "2.5"), ("AMA PRA Category 1 Credit™", "0.75"), ("ABIM MOC point", "0.5")]
+        ("IPCE credit", "2.5"), ("AMA PRA Category 1 Credit™", "0.75"), ("ABIM MOC point", "0.75")]
     assert page.count("/certificates/") == 5
 
     response = client.get("/transcript.pdf")
@@ -247,7 +247,7 @@ def test_transcript_totals_per_unit_and_pdf(client):
     text = pdf_text(response.data)
     for expected in [UNICODE_NAME, "Generated on August 1, 2025", "Sample Course on Depression Care", "An Earlier Course",
                      "0.75 AMA PRA Category 1 Credit™", "REVOKED, not counted in the totals",
-                     "Totals by unit of credit", "IPCE credit: 2.5", "ABIM MOC point: 0.5"]:
+                     "Totals by unit of credit", "IPCE credit: 2.5", "ABIM MOC point: 0.75"]:
         assert expected in text, expected
 
 

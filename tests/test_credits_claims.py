@@ -133,7 +133,7 @@ def test_claim_requires_a_completed_course(client):
 def test_claim_requires_the_evaluation(client):
     learner(client, evaluated=False, profession="nurse")
     page = client.get("/courses/sample-course/credit").get_data(as_text=True)
-    assert "Submit the <a href=\"/courses/sample-course/evaluation\">course evaluation</a> before claiming credit." in page
+    assert "Submit the <a href=\"/courses/sample-course/evaluation\">course evaluation</a> to complete the course" in page
     response = post_claim(client, "ancc")
     assert response.status_code == 409
     assert "Submit the course evaluation before claiming credit." in response.get_data(as_text=True)
@@ -144,7 +144,10 @@ def test_claim_requires_the_evaluation(client):
     ("0.3", "Claim in steps of 0.25, such as 0.5 or 0.75."),
     ("0.1", "Claim in steps of 0.25, such as 0.5 or 0.75."),
     ("1.25", "You can claim at most 1 AMA PRA Category 1 Credit™."),
-    ("1e9", "You can claim at most 1 AMA PRA Category 1 Credit™."),
+    ("99999999999999999999", "You can claim at most 1 AMA PRA Category 1 Credit™."),
+    ("1e9", "Enter the amount as a number, such as 0.75."),
+    ("1e-999999999", "Enter the amount as a number, such as 0.75."),
+    ("0.00000000000000001", "Claim in steps of 0.25, such as 0.5 or 0.75."),
     ("0", "The amount must be more than zero."),
     ("-0.25", "The amount must be more than zero."),
     ("abc", "Enter the amount as a number, such as 0.75."),
@@ -230,16 +233,18 @@ MOC_READY = {"profession": "physician", "board_ids": [("ABIM", "123456")], "birt
 ])
 def test_moc_claim_needs_board_id_birth_date_and_consent(client, profile, consent, message):
     learner(client, **profile)
-    response = post_claim(client, "moc-abim", amount="1", attested=True, moc_consent=consent)
+    assert post_claim(client, "ama-pra", amount="1", attested=True).status_code == 303
+    response = post_claim(client, "moc-abim", moc_consent=consent)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
-    assert certificate_rows() == []
+    assert [c.approval_id for c in certificate_rows()] == ["ama-pra"]
 
 
 def test_moc_claim_records_what_accme_reporting_needs(client):
     learner(client, **MOC_READY)
-    assert post_claim(client, "moc-abim", amount="0.5", attested=True, moc_consent=True).status_code == 303
-    [certificate] = certificate_rows()
+    assert post_claim(client, "ama-pra", amount="0.5", attested=True).status_code == 303
+    assert post_claim(client, "moc-abim", moc_consent=True).status_code == 303
+    [_, certificate] = certificate_rows()
     assert certificate.amount == Decimal("0.5")
     assert (certificate.moc_board, certificate.moc_board_id) == ("ABIM", "123456")
     assert (certificate.moc_birth_month, certificate.moc_birth_day) == (2, 29)

@@ -1,18 +1,29 @@
 """Which credit is offered to whom: the eligibility matrix, on both sides of approval end dates."""
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from types import MappingProxyType
 
 import pytest
 
 from course.content.loader import load_catalogue
 from credits.eligibility import (
-    MISSING_BIRTH_DATE, MISSING_BOARD_ID, MISSING_CONSENT, Learner, offered_credit,
+    MISSING_BIRTH_DATE, MISSING_BOARD_ID, MISSING_CME_CLAIM, MISSING_CONSENT, Learner, LicenceFact, offered_credit,
 )
 from tests.factories import FIXTURE_CONTENT
 from tests.factories import complete_course, make_user, sign_in, submit_evaluation
 
 ALL_PROFESSIONS_CREDIT = {"ipce"}
+
+LICENCE_TYPE = {"nurse": "RN", "physician": "MD", "social_worker": "LCSW", "counselor": "LMHC", "mft": "LMFT",
+                "psychologist": "PSY", "physician_assistant": "PA", "other": "OTHER", None: None}
+
+
+def licensed(profession, states, **fields) -> Learner:
+    """A learner holding a licence of their profession's usual type in each of `states`."""
+    licences = tuple(LicenceFact(state, LICENCE_TYPE[profession], f"{state}-1234") for state in states)
+    return Learner(profession=profession, licence_states=frozenset(states), licences=licences, **fields)
+
 
 # (profession, licence states, completion date, approval ids offered)
 MATRIX = [
@@ -59,7 +70,7 @@ def fixture_catalogue():
 @pytest.mark.parametrize(("profession", "states", "completed_on", "expected"), MATRIX)
 def test_eligibility_matrix(fixture_catalogue, profession, states, completed_on, expected):
     course = fixture_catalogue.courses["sample-course"]
-    learner = Learner(profession=profession, licence_states=frozenset(states))
+    learner = licensed(profession, states)
     offers = offered_credit(course, fixture_catalogue.provider, learner, completed_on)
     assert {offer.approval_id for offer in offers} == expected
     # Course order is kept, and no offer rests on an approval that had ended.
@@ -70,7 +81,7 @@ def test_eligibility_matrix(fixture_catalogue, profession, states, completed_on,
 
 def test_every_designated_credit_is_offered_to_someone(fixture_catalogue):
     course = fixture_catalogue.courses["sample-course"]
-    offered = set().union(*(row[3] for row in MATRIX))
+    offered = set().union(*(row[3] for row in MATRIX)) | {"nursing-ca-brn", "nursing-ca-lvn", "nursing-ca-pt"}
     assert {d.approval_id for d in course.designations} == offered
 
 
@@ -82,14 +93,19 @@ def test_moc_credit_says_what_is_missing(fixture_catalogue):
         offers = offered_credit(course, provider, learner, date(2025, 7, 29), moc_consent=consent)
         return next(o for o in offers if o.approval_id == "moc-abim").missing
 
-    bare = Learner(profession="physician")
+    claimed = MappingProxyType({"ama-pra": Decimal("0.75")})
+    bare = Learner(profession="physician", claimed=claimed)
     assert moc_missing(bare) == (MISSING_BOARD_ID, MISSING_BIRTH_DATE, MISSING_CONSENT)
-    wrong_board = Learner(profession="physician", board_ids=MappingProxyType({"ABP": "123"}), birth_month=2, birth_day=29)
+    wrong_board = Learner(profession="physician", board_ids=MappingProxyType({"ABP": "123"}), birth_month=2, birth_day=29,
+                          claimed=claimed)
     assert moc_missing(wrong_board, consent=True) == (MISSING_BOARD_ID,)
-    no_day = Learner(profession="physician", board_ids=MappingProxyType({"ABIM": "123"}), birth_month=2)
+    no_day = Learner(profession="physician", board_ids=MappingProxyType({"ABIM": "123"}), birth_month=2, claimed=claimed)
     assert moc_missing(no_day, consent=True) == (MISSING_BIRTH_DATE,)
-    ready = Learner(profession="physician", board_ids=MappingProxyType({"ABIM": "123"}), birth_month=2, birth_day=29)
+    ready = Learner(profession="physician", board_ids=MappingProxyType({"ABIM": "123"}), birth_month=2, birth_day=29,
+                    claimed=claimed)
     assert moc_missing(ready) == (MISSING_CONSENT,)
+    unclaimed = Learner(profession="physician", board_ids=MappingProxyType({"ABIM": "123"}), birth_month=2, birth_day=29)
+    assert moc_missing(unclaimed, consent=True) == (MISSING_CME_CLAIM,)
     assert moc_missing(ready, consent=True) == ()
     offers = offered_credit(course, provider, ready, date(2025, 7, 29))
     assert all(o.missing == () for o in offers if o.approval_id != "moc-abim")
@@ -113,7 +129,7 @@ def offered_on_claim_page(client) -> set[str]:
 ])
 def test_claim_page_offers_exactly_the_eligible_credit(client, profession, states, completed_at, expected):
     user = make_user(email="learner@example.org", profession=profession,
-                     licences=[(state, f"{state}-1234") for state in states])
+                     licences=[(state, LICENCE_TYPE[profession], f"{state}-1234") for state in states])
     complete_course(user, completed_at=completed_at)
     submit_evaluation(user)
     sign_in(client, "learner@example.org")

@@ -39,8 +39,8 @@ def test_simultaneous_sqlite_form_posts_all_succeed(sqlite_app):
         sign_in(client, user.email)
         data = {"csrf_token": csrf_token(client, "/profile"), "name": f"Writer {index}", "first_name": "Writer",
                 "last_name": str(index), "profession": "nurse",
-                "licences-0-state": "NY", "licences-0-number": f"RN-{index}", "birth_month": "", "birth_day": "",
-                "nabp_eprofile_id": "", "submit": "Save profile"}
+                "licences-0-state": "NY", "licences-0-licence_type": "RN", "licences-0-number": f"RN-{index}", "birth_month": "", "birth_day": "",
+                "submit": "Save profile"}
         calls.append(lambda client=client, data=data: client.post("/profile", data=data).status_code)
     assert run_at_once(calls) == [302] * LEARNERS
     db.session.commit()

@@ -15,11 +15,11 @@ LAYERS = (
     ("course.content", "accounts"),
     ("quizzes",),
     ("credits",),
-    ("reports",),
+    ("reports", "lti"),
     ("course.pages", "staff"),
     ("course",),  # course/__init__.py: create_app()
 )
-PACKAGES = ("course", "accounts", "quizzes", "credits", "reports", "staff")
+PACKAGES = ("course", "accounts", "quizzes", "credits", "reports", "lti", "staff")
 FACTORY = "course"
 
 

@@ -114,14 +114,20 @@ def test_each_answer_is_graded_once_and_the_results_page_shows_that_grading(clie
     assert re.findall(r"Question \d: (Right|Not right)", page) == ["Not right", "Right", "Right"]
 
 
-def test_fail_path_hides_correct_answers_by_default_and_allows_retake(client, learner):
+def test_fail_path_shows_what_was_wrong_but_neither_the_key_nor_a_rationale_and_allows_retake(client, learner):
     read_module(client)
     attempt = start(client)
     submit(client, attempt, quiz_answers(attempt, right=1))
     page = client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
     assert "not passed" in page and "1 of 3" in page
-    assert "tag correct" not in page
-    assert all(q["rationale_html"] in page for q in attempt.questions)
+    assert re.findall(r"Question \d: (Right|Not right)", page) == ["Right", "Not right", "Not right"]
+    db.session.refresh(attempt)
+    assert page.count("Your answer") == sum(len(chosen) for chosen in attempt.answers.values())
+    assert "tag correct" not in page and "Correct answer" not in page
+    assert not any(q["rationale_html"] in page for q in attempt.questions)
+    assert "Because" not in page  # every rationale in the sample bank starts so
+    assert "shown once you pass" in page
+    assert all(q["reference"]["citation"] in page for q in attempt.questions)
     assert "Retake the quiz" in page
     retake = start(client)
     assert retake.id != attempt.id and retake.number == 2
@@ -137,6 +143,7 @@ def test_reveal_setting_from_course_yaml(client, learner, content_dir, setting, 
     submit(client, attempt, quiz_answers(attempt, right=0))
     page = client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
     assert ("tag correct" in page) is shown
+    assert all((q["rationale_html"] in page) is shown for q in attempt.questions)
 
 
 def test_double_submission_is_recorded_once(client, learner):
@@ -212,6 +219,32 @@ def test_editing_the_bank_does_not_change_a_past_attempt(client, learner, conten
     assert all("now right" in q["stem_html"] or "question three" in q["stem_html"] for q in new.questions)
 
 
+def test_attempts_left_and_wait_are_shown_before_starting(client, learner, content_dir):
+    course_yaml = content_dir / "sample-course" / "course.yaml"
+    course_yaml.write_text(course_yaml.read_text().replace("max_attempts: null", "max_attempts: 2"))
+    read_module(client)
+    page = client.get(QUIZ).get_data(as_text=True)
+    assert re.search(r'data-testid="attempts-left">\s*2 allowed; 2 left', page), page
+    assert "at least 3 of 3 questions right" in page  # 70% of 3 is 2.1: whole questions round up
+    attempt = start(client)
+    submit(client, attempt, quiz_answers(attempt, right=0))
+    assert "You have 1 attempt left." in client.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
+    assert re.search(r'data-testid="attempts-left">\s*2 allowed; 1 left', client.get(QUIZ).get_data(as_text=True))
+    second = start(client)
+    submit(client, second, quiz_answers(second, right=0))
+    page = client.get(QUIZ).get_data(as_text=True)
+    assert re.search(r'data-testid="attempts-left">\s*2 allowed; 0 left', page)
+    assert "used all 2 attempts" in page and "Start a new attempt" not in page
+    results = client.get(f"/quiz/attempts/{second.id}").get_data(as_text=True)
+    assert "used all 2 attempts" in results and "Retake the quiz" not in results
+
+    settings = course_yaml.read_text().replace("max_attempts: 2", "max_attempts: null")
+    course_yaml.write_text(settings.replace("wait_minutes: 0", "wait_minutes: 45"))
+    page = client.get(QUIZ).get_data(as_text=True)
+    assert "Wait at least 45 minutes after submitting" in page
+    assert "another attempt in about 45 minute" in page and "Start a new attempt" not in page
+
+
 def test_max_attempts_and_wait_settings(client, learner, content_dir):
     course_yaml = content_dir / "sample-course" / "course.yaml"
     course_yaml.write_text(course_yaml.read_text().replace("max_attempts: null", "max_attempts: 1"))
@@ -235,7 +268,7 @@ def test_passing_every_objective_completes_the_course_once(client, learner):
     completion = db.session.scalar(select(CourseCompletion))
     assert completion is not None and completion.content_version
     page = client.get(COURSE).get_data(as_text=True)
-    assert "Course completed on" in page
+    assert "You have passed every quiz. To complete the course, submit the" in page  # the evaluation completes it
     again = start(client, f"{COURSE}/objectives/first-objective/quiz")
     submit(client, again, quiz_answers(again))
     assert db.session.scalar(select(func.count()).select_from(CourseCompletion)) == 1
@@ -266,3 +299,58 @@ def test_unknown_objective_and_attempt_are_404(client, learner):
 def test_quiz_pages_require_sign_in(client):
     assert client.get(QUIZ).status_code == 302
     assert client.get("/quiz/attempts/1").status_code == 302
+
+
+def _next_step(page: str) -> str | None:
+    """The text of the page's next-step notice, tags dropped, or None."""
+    match = re.search(r'<div class="notice next-step"[^>]*>(.*?)</div>', page, re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split()) if match else None
+
+
+def _next_step_links(page: str) -> list[str]:
+    match = re.search(r'<div class="notice next-step"[^>]*>(.*?)</div>', page, re.S)
+    return re.findall(r'href="([^"]+)"', match.group(1)) if match else []
+
+
+def test_the_notice_after_the_last_quiz_links_the_next_step(client, learner):
+    read_module(client, "first-objective")
+    first = start(client)
+    submit(client, first, quiz_answers(first))
+    assert _next_step(client.get(f"/quiz/attempts/{first.id}").get_data(as_text=True)) is None
+
+    read_module(client, "second-objective")
+    last = start(client, f"{COURSE}/objectives/second-objective/quiz")
+    response = submit(client, last, quiz_answers(last))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You have passed every quiz of this course." in page  # the flash
+    assert "completed the course" not in page
+    notice = _next_step(page)
+    assert notice and "the course evaluation, then claiming your credit" in notice
+    assert _next_step_links(page) == [f"{COURSE}/evaluation", f"{COURSE}/credit"]
+    assert page.index('data-testid="next-step"') < page.index("<h2>Feedback</h2>")
+
+
+def test_the_course_page_puts_the_next_step_first(client, learner):
+    from tests.factories import make_certificate, submit_evaluation
+
+    def top(page):
+        assert page.index('data-testid="next-step"') < page.index('id="objectives-heading"')
+        return _next_step(page), _next_step_links(page)
+
+    text, links = top(client.get(COURSE).get_data(as_text=True))
+    assert "Read “The first thing”" in text and links == [f"{COURSE}/modules/first-objective"]
+    read_module(client, "first-objective")
+    text, links = top(client.get(COURSE).get_data(as_text=True))
+    assert "Pass the quiz on this objective: Describe the first thing." in text
+    assert links == [f"{COURSE}/objectives/first-objective/quiz"]
+    for objective in ("first-objective", "second-objective"):
+        read_module(client, objective)
+        attempt = start(client, f"{COURSE}/objectives/{objective}/quiz")
+        submit(client, attempt, quiz_answers(attempt))
+    text, links = top(client.get(COURSE).get_data(as_text=True))
+    assert "What is left: the course evaluation" in text and links == [f"{COURSE}/evaluation"]
+    submit_evaluation(learner)
+    text, links = top(client.get(COURSE).get_data(as_text=True))
+    assert "claim your credit" in text and links == [f"{COURSE}/credit"]
+    make_certificate(learner, approval_id="ama-pra")
+    assert _next_step(client.get(COURSE).get_data(as_text=True)) is None

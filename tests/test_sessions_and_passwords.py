@@ -1,5 +1,6 @@
 """Session hardening, password rules, password change and reset."""
 import re
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,15 +10,10 @@ from accounts.models import User
 from accounts.passwords import common_passwords, hash_password, needs_rehash, password_problem, verify_password
 from course import create_app
 from course.core.extensions import db
-from tests.factories import DEFAULT_PASSWORD, app_settings, csrf_token, make_user, post_form, sign_in
+from tests.conftest import RecordingSender
+from tests.factories import DEFAULT_PASSWORD, TEST_BADGE_KEY, app_settings, csrf_token, make_user, post_form, sign_in
 
-
-class RecordingSender:
-    def __init__(self):
-        self.messages = []
-
-    def send(self, message):
-        self.messages.append(message)
+STRONG_KEY = "5f0c9e2a7b41d8e3a96c2f07b5e18d4c3a2b9f60e7d15c48a3f92b06d7e4c1a8"
 
 
 class Clock:
@@ -26,13 +22,6 @@ class Clock:
 
     def __call__(self):
         return self.moment
-
-
-@pytest.fixture
-def outbox(app):
-    sender = RecordingSender()
-    app.extensions["mail_sender"] = sender
-    return sender.messages
 
 
 @pytest.fixture
@@ -108,8 +97,44 @@ def test_session_cookie_flags(client):
 def test_production_cookies_are_secure(tmp_path):
     from course.core.config import load_config
 
-    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "s", "BASE_URL": "https://ce.example.org"})
+    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY, "BASE_URL": "https://ce.example.org",
+                                    "BADGE_SIGNING_KEY": TEST_BADGE_KEY})
     assert config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]
+
+
+def test_production_refuses_a_guessable_secret_key(tmp_path):
+    from course.core.config import ConfigError, load_config, secret_key_bits
+
+    for weak in ("x", "s" * 64, "test-secret-key", "correct horse battery staple", "0123456789abcdef" * 2):
+        with pytest.raises(ConfigError, match="32 random bytes"):
+            load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": weak, "BASE_URL": "https://ce.example.org"})
+    for _ in range(200):
+        assert secret_key_bits(secrets.token_hex(32)) >= 256
+    assert load_config(tmp_path, {"SECRET_KEY": "x"})["SECRET_KEY"] == "x"  # development takes any key
+
+
+def test_production_cookies_have_the_host_prefix(tmp_path, monkeypatch, content_dir):
+    """__Host- cookies: Secure, Path=/, no Domain, so no other subdomain can set or read them."""
+    monkeypatch.setenv("APP_ENV", "production")
+    app = create_app(app_settings(APP_ENV="production", SECRET_KEY=STRONG_KEY, BASE_URL="https://localhost",
+                                  SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+                                  CONTENT_DIR=str(content_dir), MAIL_SENDER=RecordingSender()))
+    with app.app_context():
+        db.create_all()
+        make_user(email="kim@example.org")
+        client = app.test_client()
+        client.environ_base["wsgi.url_scheme"] = "https"
+        response = post_form(client, "/sign-in", {"email": "kim@example.org", "password": DEFAULT_PASSWORD,
+                                                  "remember": "y"}, headers={"Referer": "https://localhost/sign-in"})
+        assert response.status_code == 302
+        cookies = response.headers.getlist("Set-Cookie")
+        names = sorted(c.split("=", 1)[0] for c in cookies)
+        assert names == ["__Host-known_device", "__Host-remember_token", "__Host-session"]
+        for cookie in cookies:
+            assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
+        assert client.get("/profile").status_code == 200
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path, monkeypatch):
@@ -126,10 +151,11 @@ def test_production_refuses_to_start_without_its_base_url(tmp_path, monkeypatch)
 
     monkeypatch.delenv("BASE_URL", raising=False)
     with pytest.raises(ConfigError, match="BASE_URL"):
-        load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "s"})
+        load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY})
     with pytest.raises(ConfigError, match="scheme and host"):
-        load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "s", "BASE_URL": "ce.example.org/path"})
-    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": "s", "BASE_URL": "https://ce.example.org/"})
+        load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY, "BASE_URL": "ce.example.org/path"})
+    config = load_config(tmp_path, {"APP_ENV": "production", "SECRET_KEY": STRONG_KEY, "BASE_URL": "https://ce.example.org/",
+                                    "BADGE_SIGNING_KEY": TEST_BADGE_KEY})
     assert (config["SERVER_NAME"], config["PREFERRED_URL_SCHEME"]) == ("ce.example.org", "https")
 
 

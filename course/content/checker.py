@@ -152,6 +152,10 @@ def read_yaml_file(checker: FileChecker):
         checker.problem(1, "file is missing")
     except UnicodeDecodeError:
         checker.problem(1, "file is not UTF-8 text")
+    except IsADirectoryError:
+        checker.problem(1, "is a folder, not a file")
+    except OSError as error:
+        checker.problem(1, f"file cannot be read: {error.strerror or error}")
     except YamlProblem as error:
         checker.problem(error.line, error.message)
     return UNREADABLE

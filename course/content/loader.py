@@ -10,15 +10,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from course.core.reference import BOARDS, PROFESSIONS, US_STATES
+from course.core.reference import BOARDS, LICENCE_TYPES, PROFESSIONS, US_STATES
 
 from .checker import ID_RE, FileChecker, read_yaml_file
+from .snapshots import Snapshot, current_snapshot, save_snapshot
 from .markdown import EVIDENCE_CLOSE, EVIDENCE_OPEN, cited_numbers, render_markdown
 from .model import (
-    Approval, Catalogue, CeBrokerReporting, Course, CourseStatus, Designation, EvaluationItem, LicenceFormat, Module, Objective, ParsReporting, Problem,
+    Approval, Catalogue, CeBrokerReporting, Course, CourseStatus, Designation, Disclosure, EvaluationItem, LicenceFormat, Module, Objective, ParsReporting, Person, Problem,
     Provider, Question, QuestionBank, QuizRules, Reference, Topic, errors_in,
 )
+from .quality import TIME_TOLERANCE, longest_keys, option_letter_named, time_estimate
 from .yaml_lines import LineList, LineMap, YamlProblem, parse_yaml
 
 APPROVAL_KINDS = ("accreditation", "approval", "co-sponsorship", "agreement")
@@ -33,7 +36,7 @@ STATEMENT_KEYS = ("disclosure", "implicit_bias", "cultural_competency")
 
 APPROVAL_FIELDS = {
     "id", "body", "kind", "number", "valid_from", "valid_until", "professions", "states",
-    "moc_board", "statement", "ce_broker", "pars",
+    "moc_board", "statement", "ce_broker", "pars", "licence_types",
 }
 CE_BROKER_PROVIDER_RE = re.compile(r"50-\d{1,9}")
 CE_BROKER_COURSE_RE = re.compile(r"20-\d{1,9}")
@@ -45,9 +48,16 @@ def load_provider(root: Path, problems: list[Problem]) -> Provider | None:
     data = checker.mapping(read_yaml_file(checker), 1, "provider.yaml")
     if data is None:
         return None
-    checker.unknown_keys(data, {"name", "address", "approvals"})
+    checker.unknown_keys(data, {"name", "address", "time_zone", "approvals"})
     name = checker.field(data, "name", "text")
     address = checker.field(data, "address", "text_list", default=())
+    time_zone = checker.field(data, "time_zone", "text", required=False, default="UTC")
+    if time_zone is not None:
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            checker.problem(data.line_of("time_zone"), f"unknown time zone {time_zone!r}: use an IANA name such as "
+                                                       "America/Los_Angeles or America/New_York")
     approvals: dict[str, Approval] = {}
     for entry in checker.entries(data, "approvals", "an approval"):
         checker.unknown_keys(entry, APPROVAL_FIELDS)
@@ -63,7 +73,7 @@ def load_provider(root: Path, problems: list[Problem]) -> Provider | None:
                                                        f"'{approval.pars.cme_approval}' is not an approval listed here")
     if errors_in(problems) > count:
         return None
-    return Provider(name=name, address=address, approvals=MappingProxyType(approvals))
+    return Provider(name=name, address=address, approvals=MappingProxyType(approvals), time_zone=time_zone)
 
 
 def _pattern(checker: FileChecker, entry: LineMap, key: str, required: bool = True) -> str | None:
@@ -147,6 +157,11 @@ def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
     for state in states:
         if state not in US_STATES:
             checker.problem(entry.line_of("states"), f"unknown state {state!r} (use two-letter codes)")
+    licence_types = checker.field(entry, "licence_types", "text_list", required=False, default=())
+    for licence_type in licence_types:
+        if licence_type not in LICENCE_TYPES:
+            checker.problem(entry.line_of("licence_types"),
+                            f"unknown licence type {licence_type!r} (one of {', '.join(LICENCE_TYPES)})")
     valid_from = checker.field(entry, "valid_from", "date", required=False)
     valid_until = checker.field(entry, "valid_until", "date", required=False)
     if valid_from and valid_until and valid_until < valid_from:
@@ -165,8 +180,9 @@ def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
         return None
     return Approval(
         id=approval_id, body=body, kind=kind, number=number or None, valid_from=valid_from,
-        valid_until=valid_until, professions=frozenset(professions), states=frozenset(states),
-        moc_board=moc_board, statement=statement, ce_broker=ce_broker, pars=pars,
+        valid_until=valid_until, professions=tuple(p for p in PROFESSIONS if p in professions),
+        states=frozenset(states), moc_board=moc_board, statement=statement, ce_broker=ce_broker, pars=pars,
+        licence_types=frozenset(licence_types),
     )
 
 
@@ -175,6 +191,7 @@ def _read_approval(checker: FileChecker, entry: LineMap) -> Approval | None:
 COURSE_FIELDS = {
     "title", "summary", "audience", "audience_text", "format", "release_date", "expiry_date",
     "estimated_minutes", "pass_mark", "quiz", "objectives", "modules", "statements", "designations", "reporting",
+    "state_approvals", "disclosure", "accreditation_statements", "field_of_study",
 }
 
 
@@ -206,16 +223,27 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
     quiz = _read_quiz_rules(checker, data)
     statements = _read_statements(checker, data)
     designations = _read_designations(checker, data, provider)
+    designations += _read_state_approvals(checker, data, provider, designations)
+    disclosure = _read_disclosure(checker, data)
+    shown = checker.field(data, "accreditation_statements", "text_list", required=False, default=())
+    for approval_id in shown:
+        if provider is not None and approval_id not in provider.approvals:
+            checker.problem(data.line_of("accreditation_statements"),
+                            f"accreditation_statements names '{approval_id}', which provider.yaml does not list")
     activity_id, course_number = _read_reporting(checker, data, designations, provider)
 
     modules = _load_modules(checker, data, course_dir, root, objective_ids, reference_ids, problems)
-    banks = _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems)
+    banks, failed_banks = _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems)
     for objective in objectives:
-        if objective.id not in banks:
+        if objective.id not in banks and objective.id not in failed_banks:
             checker.problem(data.line_of("objectives"), f"objective '{objective.id}' has no question bank quiz/{objective.id}.yaml")
         if not any(m.objective == objective.id for m in modules):
             checker.problem(data.line_of("objectives"), f"objective '{objective.id}' has no module")
     evaluation = _load_evaluation(course_dir, root, problems)
+    if minutes and quiz and modules:
+        estimate = time_estimate(modules, quiz.questions_per_attempt, len(objectives))
+        if estimate.off_by(minutes) > TIME_TOLERANCE:
+            checker.warning(data.line_of("estimated_minutes"), estimate.explain(minutes))
 
     if errors_in(problems) > count:
         return None
@@ -226,6 +254,7 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
         audience=audience,
         audience_html=render_markdown(checker.field(data, "audience_text", "text")),
         format=checker.field(data, "format", "text"),
+        field_of_study=checker.field(data, "field_of_study", "text", required=False),
         release_date=release,
         expiry_date=expiry,
         estimated_minutes=minutes,
@@ -241,6 +270,8 @@ def load_course(course_dir: Path, root: Path, provider: Provider | None, problem
         version=_tree_hash(course_dir, root / "provider.yaml"),
         accme_activity_id=activity_id,
         ce_broker_course_number=course_number,
+        disclosure=disclosure,
+        accreditation_statements=tuple(shown),
     )
 
 
@@ -324,17 +355,37 @@ def _read_statements(checker: FileChecker, data: LineMap) -> tuple[tuple[str, st
     )
 
 
+DESIGNATION_FIELDS = {
+    "approval", "amount", "unit", "claim", "pharmacology_hours", "follows", "inferred", "level", "statement",
+}
+
+
 def _read_designations(checker: FileChecker, data: LineMap, provider: Provider | None) -> tuple[Designation, ...]:
-    designations = []
-    for entry in checker.entries(data, "designations", "a designation", required=False):
-        checker.unknown_keys(entry, {"approval", "amount", "unit", "claim", "pharmacology_hours"})
-        approval_id = checker.field(entry, "approval", "text")
-        if approval_id and provider is not None and approval_id not in provider.approvals:
-            checker.problem(entry.line_of("approval"), f"designation for '{approval_id}', which provider.yaml does not list")
-        if approval_id in {d.approval_id for d in designations}:
-            checker.problem(entry.line_of("approval"), f"'{approval_id}' is designated twice")
-        amount = checker.field(entry, "amount", "decimal")
-        claim = checker.field(entry, "claim", "text", required=False, default="fixed")
+    """The credit the course awards: `designations:`, each under an approval from provider.yaml."""
+    designations: list[Designation] = []
+    entries = list(checker.entries(data, "designations", "a designation", required=False))
+    for entry in entries:
+        checker.unknown_keys(entry, DESIGNATION_FIELDS)
+        approval_id = _approval_ref(checker, entry, provider, designations)
+        follows = checker.field(entry, "follows", "text", required=False)
+        followed = None
+        if follows is not None:
+            followed = next((d for d in designations if d.approval_id == follows), None)
+            if followed is None:
+                checker.problem(entry.line_of("follows"), f"follows '{follows}', which is not designated above this entry")
+            elif followed.claim != "variable" or followed.follows:
+                checker.problem(entry.line_of("follows"), f"follows '{follows}', whose credit is not claimed in steps")
+            approval = provider.approvals.get(approval_id) if provider and approval_id else None
+            if approval is not None and approval.moc_board is None:
+                checker.problem(entry.line_of("follows"), "only MOC credit follows another credit's claim")
+            if "claim" in entry:
+                checker.problem(entry.line_of("claim"), "credit that follows another's claim has no claim setting")
+        amount = checker.field(entry, "amount", "decimal", required=followed is None and follows is None)
+        if amount is None and followed is not None:
+            amount = followed.amount
+        if followed is not None and amount is not None and amount > followed.amount:
+            checker.problem(entry.line_of("amount"), f"amount exceeds the {followed.amount} of '{follows}' it follows")
+        claim = "fixed" if follows else checker.field(entry, "claim", "text", required=False, default="fixed")
         if claim not in CLAIM_KINDS:
             checker.problem(entry.line_of("claim"), f"claim must be one of {', '.join(CLAIM_KINDS)}")
         elif claim == "variable" and amount is not None and amount % Decimal("0.25"):
@@ -343,9 +394,76 @@ def _read_designations(checker: FileChecker, data: LineMap, provider: Provider |
         if pharmacology is not None and amount is not None and pharmacology > amount:
             checker.problem(entry.line_of("pharmacology_hours"), "pharmacology_hours exceed the amount designated")
         unit = checker.field(entry, "unit", "text")
+        inferred = checker.field(entry, "inferred", "bool", required=False, default=False)
+        level = checker.field(entry, "level", "text", required=False)
+        statement = checker.field(entry, "statement", "text", required=False)
         if approval_id and amount is not None and unit:
-            designations.append(Designation(approval_id, amount, unit, claim, pharmacology))
+            designations.append(Designation(approval_id, amount, unit, claim, pharmacology, follows=follows,
+                                            inferred=inferred, level=level, statement=statement))
     return tuple(designations)
+
+
+def _approval_ref(checker: FileChecker, entry: LineMap, provider: Provider | None, seen) -> str | None:
+    approval_id = checker.field(entry, "approval", "text")
+    if approval_id and provider is not None and approval_id not in provider.approvals:
+        checker.problem(entry.line_of("approval"), f"designation for '{approval_id}', which provider.yaml does not list")
+    if approval_id in {d.approval_id for d in seen}:
+        checker.problem(entry.line_of("approval"), f"'{approval_id}' is designated twice")
+    return approval_id
+
+
+def _read_state_approvals(checker: FileChecker, data: LineMap, provider: Provider | None,
+                          designations: tuple[Designation, ...]) -> tuple[Designation, ...]:
+    """`state_approvals:`: a board's approval of the provider, making a designation's credit acceptable to it.
+
+    Each becomes a Designation with the accepted designation's amount and unit, so a learner
+    licensed there gets a certificate with the board's provider number, and no second hour.
+    """
+    found: list[Designation] = []
+    for entry in checker.entries(data, "state_approvals", "a state approval", required=False):
+        checker.unknown_keys(entry, {"approval", "accepts", "inferred"})
+        approval_id = _approval_ref(checker, entry, provider, designations + tuple(found))
+        approval = provider.approvals.get(approval_id) if provider and approval_id else None
+        if approval is not None and not approval.states:
+            checker.problem(entry.line_of("approval"), f"'{approval_id}' names no states: designate its credit instead")
+        accepts = checker.field(entry, "accepts", "text")
+        accepted = next((d for d in designations if d.approval_id == accepts), None)
+        if accepts is not None and (accepted is None or accepted.follows):
+            checker.problem(entry.line_of("accepts"), f"accepts '{accepts}', which the course does not designate credit for")
+            continue
+        inferred = checker.field(entry, "inferred", "bool", required=False, default=False)
+        if approval_id and accepted is not None:
+            found.append(Designation(approval_id, accepted.amount, accepted.unit, accepted.claim,
+                                     accepted.pharmacology_hours, accepts=accepts, inferred=inferred))
+    return tuple(found)
+
+
+DISCLOSURE_GROUPS = ("planners", "authors", "reviewers")
+
+
+def _read_disclosure(checker: FileChecker, data: LineMap) -> Disclosure:
+    """`disclosure:` planners, authors and reviewers with their relationships; a warning while a group is empty."""
+    block = checker.field(data, "disclosure", "map", required=False)
+    groups: dict[str, tuple[Person, ...]] = {}
+    for group in DISCLOSURE_GROUPS:
+        people = []
+        if block is not None:
+            for entry in checker.entries(block, group, "a person", required=False):
+                checker.unknown_keys(entry, {"name", "credentials", "relationships"})
+                name = checker.field(entry, "name", "text")
+                credentials = checker.field(entry, "credentials", "text", required=False)
+                relationships = checker.field(entry, "relationships", "text")
+                if name and relationships:
+                    people.append(Person(name, credentials, relationships))
+        if not people:
+            line = block.line_of(group) if block is not None and group in block else (
+                block.line if block is not None else 1)
+            checker.warning(line, f"disclosure.{group} is empty: name everyone in that role and their relevant "
+                                  "financial relationships (or that they have none) before the course is offered")
+        groups[group] = tuple(people)
+    if block is not None:
+        checker.unknown_keys(block, set(DISCLOSURE_GROUPS))
+    return Disclosure(**groups)
 
 
 def _load_references(course_dir: Path, root: Path, problems: list[Problem]) -> tuple[Reference, ...]:
@@ -455,42 +573,62 @@ QUESTION_FIELDS = {"id", "type", "stem", "options", "correct", "rationale", "ref
 MIN_QUESTIONS_PER_TOPIC = 2
 
 
-def _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems) -> dict[str, QuestionBank]:
+def _load_banks(course_dir, root, objective_ids, reference_ids, quiz, problems) -> tuple[dict[str, QuestionBank], set[str]]:
+    """The banks that loaded, by objective, and the names of bank files whose errors are already reported.
+
+    A bank file that fails (broken YAML, say) is reported once, for what is wrong in it, and
+    not again as its objective having no bank.
+    """
     banks: dict[str, QuestionBank] = {}
+    failed: set[str] = set()
     question_ids: set[str] = set()
     for path in sorted((course_dir / "quiz").glob("*.yaml")):
-        checker = FileChecker(path, root, problems)
-        data = checker.mapping(read_yaml_file(checker), 1, "a question bank")
-        if data is None:
+        errors_before = sum(not problem.warning for problem in problems)
+        _load_bank(path, root, objective_ids, reference_ids, quiz, problems, banks, question_ids)
+        if sum(not problem.warning for problem in problems) > errors_before:
+            failed.add(path.stem)
+    return banks, failed
+
+
+def _load_bank(path, root, objective_ids, reference_ids, quiz, problems, banks, question_ids) -> None:
+    """Read one bank file into `banks` (by objective), reporting its problems."""
+    checker = FileChecker(path, root, problems)
+    data = checker.mapping(read_yaml_file(checker), 1, "a question bank")
+    if data is None:
+        return
+    checker.unknown_keys(data, {"objective", "topics", "questions"})
+    objective = checker.field(data, "objective", "text")
+    topics = _read_topics(checker, data)
+    if objective is not None and objective not in objective_ids:
+        checker.problem(data.line_of("objective"), f"unknown objective '{objective}'")
+        return
+    if objective in banks:
+        checker.problem(data.line_of("objective"), f"objective '{objective}' already has a question bank")
+        return
+    questions = []
+    for entry in checker.entries(data, "questions", "a question"):
+        question = _read_question(checker, entry, objective, reference_ids, topics)
+        if question is None:
             continue
-        checker.unknown_keys(data, {"objective", "topics", "questions"})
-        objective = checker.field(data, "objective", "text")
-        topics = _read_topics(checker, data)
-        if objective is not None and objective not in objective_ids:
-            checker.problem(data.line_of("objective"), f"unknown objective '{objective}'")
-            continue
-        if objective in banks:
-            checker.problem(data.line_of("objective"), f"objective '{objective}' already has a question bank")
-            continue
-        questions = []
-        for entry in checker.entries(data, "questions", "a question"):
-            question = _read_question(checker, entry, objective, reference_ids, topics)
-            if question is None:
-                continue
-            if question.id in question_ids:
-                checker.problem(entry.line_of("id"), f"question id '{question.id}' is used twice in this course")
-            question_ids.add(question.id)
-            questions.append(question)
-        if objective is None:
-            continue
-        if quiz and quiz.questions_per_attempt and len(questions) < quiz.questions_per_attempt:
-            checker.problem(
-                data.line_of("questions"),
-                f"the bank has {len(questions)} questions but each attempt draws {quiz.questions_per_attempt}",
-            )
-        _check_topics(checker, data, topics, questions, quiz)
-        banks[objective] = QuestionBank(objective, tuple(questions), _file_hash(path), topics)
-    return banks
+        if question.id in question_ids:
+            checker.problem(entry.line_of("id"), f"question id '{question.id}' is used twice in this course")
+        question_ids.add(question.id)
+        questions.append(question)
+    if objective is None:
+        return
+    if quiz and quiz.questions_per_attempt and len(questions) < quiz.questions_per_attempt:
+        checker.problem(
+            data.line_of("questions"),
+            f"the bank has {len(questions)} questions but each attempt draws {quiz.questions_per_attempt}",
+        )
+    _check_topics(checker, data, topics, questions, quiz)
+    keys = longest_keys(questions)
+    if keys.systematic:
+        checker.warning(data.line_of("questions"), (
+            f"the key is the longest option in {len(keys.longest)} of {keys.items} single-answer questions "
+            f"({', '.join(keys.longest)}); test-wise learners pick the longest option, so make the "
+            "distractors as long and as specific as the key"))
+    banks[objective] = QuestionBank(objective, tuple(questions), _file_hash(path), topics)
 
 
 def _read_topics(checker: FileChecker, data: LineMap) -> tuple[Topic, ...]:
@@ -552,6 +690,11 @@ def _read_question(checker: FileChecker, entry: LineMap, objective: str | None, 
         checker.problem(entry.line_of("correct"), f"a single-answer question needs exactly one correct option, not {len(correct)}")
     if kind == "multiple" and len(correct) < 2:
         checker.problem(entry.line_of("correct"), "a multiple-answer question needs two or more correct options")
+    named = option_letter_named(render_markdown(rationale), options) if rationale else None
+    if named:
+        checker.problem(entry.line_of("rationale"), (
+            f"the rationale names an option by its letter ({named!r}); options are shuffled and shown "
+            "without letters, so name the option by what it says"))
     if checker.error_count() > count or objective is None:
         return None
     return Question(
@@ -615,16 +758,36 @@ def course_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and (p / "course.yaml").exists())
 
 
-def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
+def _load_course_or_problem(course_dir: Path, root: Path, provider: Provider | None, found: list[Problem]) -> Course | None:
+    """load_course, with any failure it did not foresee recorded as that course's problem.
+
+    A file the checks did not anticipate (a folder where a file belongs, a file that cannot be
+    read) then takes down only its own course, and the last valid version keeps serving.
+    """
+    try:
+        return load_course(course_dir, root, provider, found)
+    except Exception as error:  # noqa: BLE001 (whatever it is, it is this course's problem, not every page's)
+        FileChecker(course_dir / "course.yaml", root, found).problem(
+            1, f"the course could not be read: {type(error).__name__}: {error}")
+        return None
+
+
+def load_catalogue(root: Path, previous: Catalogue | None = None, snapshots: Path | None = None) -> Catalogue:
     """Read all content under `root`.
 
     A course whose files fail the check is left out, or, if `previous` had a valid version
-    of it, that version keeps serving (and its status says it is stale).
+    of it, that version keeps serving (and its status says it is stale). With `snapshots` (a
+    folder), every valid version is also stored there, and a course that fails with no
+    previous version (a restart) serves its stored snapshot.
     """
     root = Path(root)
     problems: list[Problem] = []
     now = datetime.now(UTC)
-    provider = load_provider(root, problems)
+    try:
+        provider = load_provider(root, problems)
+    except Exception as error:  # noqa: BLE001 (as for a course: the provider file's problem)
+        FileChecker(root / "provider.yaml", root, problems).problem(1, f"could not be read: {type(error).__name__}: {error}")
+        provider = None
     provider_failed = provider is None
     if provider_failed and previous is not None:
         provider = previous.provider
@@ -632,7 +795,7 @@ def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
     statuses: dict[str, CourseStatus] = {}
     for course_dir in course_dirs(root):
         found: list[Problem] = []
-        course = load_course(course_dir, root, provider, found)
+        course = _load_course_or_problem(course_dir, root, provider, found)
         problems.extend(found)
         course_problems = tuple(problem for problem in found if not problem.warning)
         warnings = tuple(problem for problem in found if problem.warning)
@@ -643,10 +806,19 @@ def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
             courses[slug] = previous.courses[slug] if unchanged else course
             loaded_at = old_status.loaded_at if unchanged and old_status else now
             statuses[slug] = CourseStatus(slug, course.version, loaded_at, False, (), warnings)
+            if snapshots is not None and not unchanged:
+                save_snapshot(snapshots, root, slug, course.version, lambda copy, slug=slug: _snapshot_version(copy, slug))
         elif previous is not None and slug in previous.courses:
             courses[slug] = previous.courses[slug]
             loaded_at = old_status.loaded_at if old_status else None
-            statuses[slug] = CourseStatus(slug, courses[slug].version, loaded_at, True, course_problems, warnings)
+            source = old_status.source if old_status else "files"
+            statuses[slug] = CourseStatus(slug, courses[slug].version, loaded_at, True, course_problems, warnings, source)
+        elif snapshots is not None and (stored := _load_snapshot(snapshots, slug)) is not None:
+            snapshot, snapshot_course, snapshot_provider = stored
+            courses[slug] = snapshot_course
+            provider = provider or snapshot_provider
+            statuses[slug] = CourseStatus(slug, snapshot.version, snapshot.taken_at, True, course_problems, warnings,
+                                          "snapshot")
         else:
             statuses[slug] = CourseStatus(slug, None, None, False, course_problems, warnings)
     return Catalogue(
@@ -654,3 +826,19 @@ def load_catalogue(root: Path, previous: Catalogue | None = None) -> Catalogue:
         tuple(p for p in problems if p.warning),
     )
 
+
+def _snapshot_version(snapshot_root: Path, slug: str) -> str:
+    return _tree_hash(snapshot_root / slug, snapshot_root / "provider.yaml")
+
+
+def _load_snapshot(snapshots: Path, slug: str) -> tuple[Snapshot, Course, Provider] | None:
+    """The stored last valid version of `slug`, read and checked as content is; None if there is none."""
+    snapshot = current_snapshot(snapshots, slug)
+    if snapshot is None:
+        return None
+    ignored: list[Problem] = []
+    provider = load_provider(snapshot.root, ignored)
+    course = load_course(snapshot.root / slug, snapshot.root, provider, ignored) if provider else None
+    if course is None or course.version != snapshot.version:
+        return None
+    return snapshot, course, provider

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,13 @@ class Approval:
     number: str | None
     valid_from: date | None
     valid_until: date | None
-    professions: frozenset[str]
+    professions: tuple[str, ...]  # in the order of course.core.reference.PROFESSIONS
     states: frozenset[str]
     moc_board: str | None
-    statement: str
+    statement: str  # as the accreditor prescribes it
     ce_broker: CeBrokerReporting | None = None
     pars: ParsReporting | None = None
+    licence_types: frozenset[str] = frozenset()  # when set, only learners holding such a licence (in `states`, if any)
 
     def valid_on(self, day: date) -> bool:
         """Whether the approval holds on `day` (both ends inclusive)."""
@@ -93,6 +95,13 @@ class Provider:
     name: str
     address: tuple[str, ...]
     approvals: Mapping[str, Approval]
+    # The IANA zone whose calendar days certificates, exports and report filters use
+    # (provider.yaml `time_zone`, e.g. America/Los_Angeles; UTC when not given).
+    time_zone: str = "UTC"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
 
 @dataclass(frozen=True)
@@ -147,11 +156,51 @@ class Reference:
 
 @dataclass(frozen=True)
 class Designation:
+    """Credit a learner can claim under one approval.
+
+    Most designations award credit of their own (ANCC: 1 contact hour). One with `accepts`
+    is a state approval of the provider (course.yaml `state_approvals:`): it awards no credit
+    of its own, but makes the credit of the designation it names acceptable to that board, so
+    it carries that designation's amount and unit and a transcript counts the hour once. One
+    with `follows` (MOC points) awards what the learner claimed under the designation it
+    follows, never more than `amount`.
+    """
+
     approval_id: str
-    amount: Decimal
+    amount: Decimal  # the most a learner can be awarded
     unit: str
-    claim: str
+    claim: str  # "fixed" | "variable" (claimed in 0.25 steps up to amount)
     pharmacology_hours: Decimal | None
+    accepts: str | None = None  # approval id of the designation whose credit this approval makes acceptable
+    follows: str | None = None  # approval id of the designation whose claimed amount this one awards
+    inferred: bool = False  # the amount is not stated by the source: the provider has to confirm it
+    level: str | None = None  # the course level the accreditor asks to be shown (ASWB: intermediate to advanced)
+    statement: str | None = None  # the designation statement, as the accreditor prescribes it
+
+    @property
+    def credit_of(self) -> str:
+        """The approval id whose credit this is: the one it accepts, or its own."""
+        return self.accepts or self.approval_id
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone able to control the content (planner, author, reviewer) and what they disclosed."""
+
+    name: str
+    credentials: str | None
+    relationships: str  # "No relevant financial relationships" or what they are, and how they were mitigated
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    planners: tuple[Person, ...] = ()
+    authors: tuple[Person, ...] = ()
+    reviewers: tuple[Person, ...] = ()
+
+    @property
+    def groups(self) -> tuple[tuple[str, tuple[Person, ...]], ...]:
+        return (("Planners", self.planners), ("Authors", self.authors), ("Reviewers", self.reviewers))
 
 
 @dataclass(frozen=True)
@@ -196,6 +245,22 @@ class Course:
     version: str
     accme_activity_id: str | None = None  # PARS's Activity ID for this course, once registered
     ce_broker_course_number: str | None = None  # CE Broker course tracking number, "20-" and digits
+    field_of_study: str | None = None  # the discipline the Open Badge names (Achievement.fieldOfStudy)
+    disclosure: Disclosure = field(default_factory=Disclosure)
+    accreditation_statements: tuple[str, ...] = ()  # approvals whose statements the course page shows besides its designations'
+
+    @property
+    def credit_designations(self) -> tuple[Designation, ...]:
+        """The designations that award credit of their own."""
+        return tuple(d for d in self.designations if d.accepts is None)
+
+    @property
+    def state_approvals(self) -> tuple[Designation, ...]:
+        """The state approvals that make a designation's credit acceptable to a board."""
+        return tuple(d for d in self.designations if d.accepts is not None)
+
+    def designation(self, approval_id: str) -> Designation | None:
+        return next((d for d in self.designations if d.approval_id == approval_id), None)
 
     def module(self, module_id: str) -> Module | None:
         return next((m for m in self.modules if m.id == module_id), None)
@@ -227,6 +292,9 @@ class CourseStatus:
     stale: bool  # files fail the check, an earlier valid version is serving
     problems: tuple[Problem, ...]  # errors
     warnings: tuple[Problem, ...] = ()
+    # Where the serving version was read: "files" (the content folder, now or earlier in this
+    # process) or "snapshot" (the stored last valid version, at start-up: course.content.snapshots).
+    source: str = "files"
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,22 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+# Deeper than any course file needs; deeper data would exhaust the recursion of whatever walks it.
+MAX_DEPTH = 50
+
+
+def _depth(data) -> int:
+    """How deeply `data` nests lists and mappings, counted without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                stack.extend((child, depth + 1) for child in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
 class YamlProblem(Exception):
     def __init__(self, line: int, message: str):
         super().__init__(message)
@@ -82,6 +98,10 @@ def parse_yaml(text: str, first_line: int = 1):
         raise YamlProblem(line, f"invalid YAML: {error.problem or error.context}") from error
     except yaml.YAMLError as error:
         raise YamlProblem(first_line, f"invalid YAML: {error}") from error
+    except RecursionError:
+        raise YamlProblem(first_line, f"nested too deeply (at most {MAX_DEPTH} levels)") from None
+    if _depth(data) > MAX_DEPTH:
+        raise YamlProblem(first_line, f"nested too deeply (at most {MAX_DEPTH} levels)")
     if isinstance(data, (LineMap, LineList)) and first_line != 1:
         _shift_lines(data, first_line - 1)
     return data

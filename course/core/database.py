@@ -17,19 +17,25 @@ failing when another writer commits between its first read and its first write; 
 transactions `BEGIN` as readers, which in WAL mode never wait for a writer. On PostgreSQL
 nothing changes.
 """
+import functools
 import os
 import re
 import threading
 from itertools import chain
 
+import click
 from flask import Flask, abort, current_app, g, request
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from .extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_BUSY_TIMEOUT_MS = 10_000  # the default of the SQLITE_BUSY_TIMEOUT_MS setting
+# PostgreSQL's SQLSTATEs for a write that lost to another: lock not available, deadlock,
+# serialisation failure.
+POSTGRES_CONFLICTS = frozenset({"55P03", "40P01", "40001"})
 WRITE_LOCK = "sqlite_write_lock"  # the execution option `take_write_lock` sets
 AUTOCOMMIT = "autocommit_reads"  # the execution option of the kept read connections
 # C0 control characters other than tab, line feed and carriage return. PostgreSQL cannot store
@@ -42,7 +48,37 @@ def take_write_lock(session: Session) -> None:
     session.connection(execution_options={WRITE_LOCK: True})
 
 
-def _sqlite_settings(dbapi_connection, connection_record) -> None:
+def is_write_conflict(error: OperationalError) -> bool:
+    """Whether `error` says another writer held the lock (SQLite: past the busy timeout)."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate in POSTGRES_CONFLICTS or "database is locked" in str(error.orig)
+
+
+def writes(command):
+    """Make a CLI command a writer: its transaction takes the write lock first, as a request's does.
+
+    A lock it cannot get in time (another command or request is writing) rolls back and exits 1
+    with one line instead of a traceback; so does a database that cannot be reached.
+    """
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            take_write_lock(db.session)
+            return command(*args, **kwargs)
+        except OperationalError as error:
+            db.session.rollback()
+            if is_write_conflict(error):
+                raise click.ClickException(
+                    "Another change is being written to the database right now; nothing was changed. "
+                    "Run the command again."
+                ) from None
+            first_line = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
+            raise click.ClickException(f"The database could not be used ({first_line}); nothing was changed.") from None
+
+    return run
+
+
+def _sqlite_settings(busy_timeout_ms: int, dbapi_connection, connection_record) -> None:
     """WAL lets readers work while one writer writes; busy_timeout makes writers wait, not fail.
 
     synchronous=NORMAL is SQLite's setting for WAL: a commit appends to the log without waiting
@@ -53,7 +89,7 @@ def _sqlite_settings(dbapi_connection, connection_record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -125,9 +161,11 @@ def _close_reads(_error=None) -> None:
 
 
 def _refuse_control_characters() -> None:
+    body = request.method not in SAFE_METHODS
     values = chain(
-        (v for _, vs in request.args.lists() for v in vs),
-        (v for _, vs in request.form.lists() for v in vs) if request.method not in SAFE_METHODS else (),
+        (v for k, vs in request.args.lists() for v in (k, *vs)),
+        (v for k, vs in request.form.lists() for v in (k, *vs)) if body else (),
+        (v for k, f in request.files.items(multi=True) for v in (k, f.filename or "")) if body else (),
         (str(v) for v in (request.view_args or {}).values()),
     )
     if any(CONTROL_CHARACTERS.search(value) for value in values):
@@ -144,7 +182,8 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_settings)
+        busy_timeout = app.config.get("SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS)
+        event.listen(engine, "connect", functools.partial(_sqlite_settings, busy_timeout))
         event.listen(engine, "begin", _begin_sqlite_transaction)
     app.extensions["kept_connections"] = KeptConnections(engine)
     app.teardown_appcontext(_close_reads)

@@ -1,8 +1,10 @@
 """Error pages: every refusal and failure answers with a page that says what happened."""
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, url_for
+from flask.globals import request_ctx
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from werkzeug.exceptions import SecurityError
 
 from .extensions import db
 
@@ -13,6 +15,7 @@ MESSAGES = {
     405: "That action is not allowed here.",
     409: "That conflicts with a change made at the same moment. Please reload the page and try again.",
     413: "What you sent is too large.",
+    415: "This address takes only what its form on the page sends.",
     429: "Too many attempts. Please wait a minute and try again.",
     500: "Something went wrong on our side. Nothing you saved was lost; please try again.",
 }
@@ -22,14 +25,33 @@ DATABASE_UNAVAILABLE_MESSAGE = (
 )
 
 
+def bare_error_page(code: int, message: str):
+    """The error page without the site's navigation: needs neither the database (the signed-in
+    user) nor a URL adapter (a request for an untrusted host has none)."""
+    links = {}
+    if request_ctx.url_adapter is not None:
+        links = {"stylesheet": url_for("static", filename="style.css"), "home": url_for("pages.index")}
+    return render_template("error_bare.html", code=code, message=message, **links), code
+
+
 def error_page(code: int, message: str):
-    return render_template("error.html", code=code, message=message), code
+    """The error page with the site's navigation, or the bare one if that cannot be drawn."""
+    if request_ctx.url_adapter is None:
+        return bare_error_page(code, message)
+    try:
+        return render_template("error.html", code=code, message=message), code
+    except SQLAlchemyError as error:  # the navigation asks who is signed in
+        db.session.rollback()
+        current_app.logger.warning("error page drawn without the database: %s", error)
+        return bare_error_page(code, message)
 
 
 def _render_http_error(error):
     code = getattr(error, "code", 500) or 500
     if isinstance(error, CSRFError):
         message = CSRF_MESSAGE
+    elif isinstance(error, SecurityError):
+        message = "This site does not answer for that host name."
     elif code == 400 and error.description != type(error).description:
         message = error.description  # abort(400, "...") with its own explanation
     else:
@@ -45,7 +67,7 @@ def _database_unavailable(error):
     """The connection failed mid-request: undo the transaction and say so plainly."""
     db.session.rollback()
     current_app.logger.warning("database unavailable: %s", error)
-    return error_page(503, DATABASE_UNAVAILABLE_MESSAGE)
+    return bare_error_page(503, DATABASE_UNAVAILABLE_MESSAGE)
 
 
 def init_app(app: Flask) -> None:

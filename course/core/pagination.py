@@ -27,8 +27,11 @@ class Page:
 
 
 def paginate(session: Session, query: Select, number: int, per_page: int) -> Page:
-    """Page `number` of `query` (which must be ordered); a number past the end gives an empty page."""
+    """Page `number` of `query` (which must be ordered); a number past the end gives an empty page
+    without asking the database (whose OFFSET would overflow on a number such as 10**20)."""
     number = max(1, number)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if (number - 1) * per_page >= max(total, 1):
+        return Page([], number, per_page, total)
     rows = session.execute(query.limit(per_page).offset((number - 1) * per_page)).all()
     return Page(rows, number, per_page, total)

@@ -1,4 +1,4 @@
-"""Reference data every package shares: professions, certifying boards, states. One home each."""
+"""Reference data every package shares: professions, licence types, certifying boards, states. One home each."""
 PROFESSIONS = {
     "physician": "Physician",
     "physician_assistant": "Physician assistant",
@@ -8,6 +8,26 @@ PROFESSIONS = {
     "counselor": "Counselor",
     "mft": "Marriage and family therapist",
     "other": "Other",
+}
+
+# The kinds of licence a state board issues. A state approval names the types it covers
+# (content/provider.yaml `licence_types:`): California's BRN approval covers RN and APRN
+# licences, its vocational nursing approval LPN/LVN licences, and so on.
+LICENCE_TYPES = {
+    "RN": "Registered nurse (RN)",
+    "APRN": "Advanced practice registered nurse (APRN)",
+    "LPN": "Licensed practical or vocational nurse (LPN/LVN)",
+    "PT": "Psychiatric technician",
+    "MD": "Physician (MD)",
+    "DO": "Physician (DO)",
+    "PA": "Physician assistant (PA)",
+    "LCSW": "Licensed clinical social worker (LCSW)",
+    "LMSW": "Licensed master social worker (LMSW)",
+    "LMHC": "Licensed mental health counselor (LMHC)",
+    "LPC": "Licensed professional counselor (LPC)",
+    "LMFT": "Licensed marriage and family therapist (LMFT)",
+    "PSY": "Psychologist",
+    "OTHER": "Other licence",
 }
 
 # Certifying boards whose Maintenance of Certification credit is reported through ACCME.

@@ -4,11 +4,17 @@ from flask_login import current_user, login_required
 
 from accounts.sessions import account_of
 from course.content.store import course_or_404, current_catalogue
+from course.core.clock import now
 from course.core.database import reads
 from course.core.extensions import db
-from credits.claims import claim_options
+from course.core.filters import calendar_day
+from credits.claims import claim_options, ended_for, ended_message
+from credits.eligibility import course_statements, current_designations
+from credits.evaluation import evaluation_submitted
 from quizzes.attempts import objective_statuses
 from quizzes.reading import course_progress, module_was_read, modules_read, record_module_read
+
+from .next_step import next_step
 
 bp = Blueprint("pages", __name__)
 
@@ -22,15 +28,24 @@ def index():
 @bp.route("/courses/<slug>")
 def course_page(slug: str):
     course = course_or_404(slug)
-    progress = objectives = credit = None
+    provider = current_catalogue().provider
+    today = calendar_day(now())
+    progress = objectives = credit = step = None
+    ended = []
     if current_user.is_authenticated:
         read = modules_read(reads(), current_user.id, slug)
         progress = course_progress(course, read)
         objectives = objective_statuses(reads(), current_user.id, course, read)
-        credit = claim_options(reads(), account_of(reads(), current_user), course, current_catalogue().provider)
+        account = account_of(reads(), current_user)
+        credit = claim_options(reads(), account, course, provider, today=today)
+        day = credit.completion.completed_on or today
+        ended = [ended_message(approval, day) for approval in ended_for(course, provider, account, day)]
+        step = next_step(course, objectives, evaluation_submitted(reads(), current_user.id, slug),
+                         bool(credit.certificates))
     return render_template(
-        "pages/course.html", course=course, provider=current_catalogue().provider, progress=progress,
-        objectives=objectives, credit=credit,
+        "pages/course.html", course=course, provider=provider, progress=progress,
+        objectives=objectives, credit=credit, next_step=step, designations=current_designations(course, provider, today),
+        ended=ended, statements=course_statements(course, provider, today),
     )
 
 

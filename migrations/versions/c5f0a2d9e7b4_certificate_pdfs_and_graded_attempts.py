@@ -80,7 +80,9 @@ def _move_or_draw_pdfs(connection) -> None:
         verify_url = url_for("credits.verify", code=row.code, _external=True)
         status, kept_url, pdf = kept.get(row.id, (None, None, None))
         if (status, kept_url) != (row.status, verify_url):
-            printed = SimpleNamespace(**row._mapping, address_lines=row.provider_address.split("\n"))
+            # Columns added by later migrations did not exist yet: their certificates print none.
+            later = {"licence_state": None, "licence_type": None, "licence_number": None, "course_level": None}
+            printed = SimpleNamespace(**later, **row._mapping, address_lines=row.provider_address.split("\n"))
             pdf = certificate_pdf(printed, verify_url)
         connection.execute(pdfs.insert().values(certificate_id=row.id, pdf=pdf))
 

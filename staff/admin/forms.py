@@ -1,7 +1,7 @@
 """Forms of the administrators' pages. Filter forms are read from the query string (GET, no CSRF token)."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SearchField, SelectChoice, SelectField, SubmitField, TextAreaField
+from wtforms import DateField, SearchField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from accounts.audit import ACTIONS, COMMAND_LINE_ACTOR, AuditFilters
@@ -9,6 +9,8 @@ from accounts.models import User
 from course.content.model import Catalogue
 from course.core.reference import PROFESSIONS, US_STATES
 from course.core.roles import ROLES
+from course.core.validation import in_date_range
+from lti.platforms import PlatformData
 from reports.exports import ReportFilters
 
 
@@ -23,8 +25,8 @@ class QueryForm(FlaskForm):
 
 
 class DateRangeMixin:
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To (inclusive)", validators=[Optional()])
+    since = DateField("From", validators=[Optional(), in_date_range])
+    until = DateField("To (inclusive)", validators=[Optional(), in_date_range])
 
     def validate_until(self, field):
         if field.data and self.since.data and field.data < self.since.data:
@@ -97,7 +99,7 @@ class ReissueForm(FlaskForm):
 
 
 class MakeBatchForm(FlaskForm):
-    until = DateField("Completions up to (inclusive, optional)", validators=[Optional()])
+    until = DateField("Completions up to (inclusive, optional)", validators=[Optional(), in_date_range])
     submit = SubmitField("Make the batch")
 
 
@@ -123,3 +125,29 @@ class ResultFileForm(FlaskForm):
     result_file = FileField("Result file (CSV or tab-separated: row, outcome, reason)",
                             validators=[FileRequired("Choose the result file to upload.")])
     submit = SubmitField("Record the outcomes in the file")
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class LtiPlatformForm(FlaskForm):
+    """Register a learning system (issuer + client id) with this tool."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    issuer = StringField("Issuer (iss)", validators=[DataRequired(), Length(max=500)])
+    client_id = StringField("Client id", validators=[DataRequired(), Length(max=255)])
+    auth_login_url = StringField("Authorisation (OIDC) URL", validators=[DataRequired(), Length(max=1000)])
+    auth_token_url = StringField("Access token URL", validators=[DataRequired(), Length(max=1000)])
+    key_set_url = StringField("Public keyset (JWKS) URL", validators=[DataRequired(), Length(max=1000)])
+    deployment_ids = TextAreaField("Deployment ids, one per line", validators=[DataRequired()])
+    frame_origins = TextAreaField("Origins that show the course in an iframe, one per line", validators=[Optional()])
+    auth_audience = StringField("Token audience (if the platform asks for one)", validators=[Optional(), Length(max=1000)])
+    submit = SubmitField("Register")
+
+    def data_for_registration(self) -> PlatformData:
+        return PlatformData(
+            name=self.name.data, issuer=self.issuer.data, client_id=self.client_id.data,
+            auth_login_url=self.auth_login_url.data, auth_token_url=self.auth_token_url.data,
+            key_set_url=self.key_set_url.data, deployment_ids=_lines(self.deployment_ids.data),
+            frame_origins=_lines(self.frame_origins.data), auth_audience=self.auth_audience.data or None)

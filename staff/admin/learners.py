@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import BoardId, Licence, User
 from course.content.model import Course
+from course.core.folding import fold
 from credits.evaluation import evaluation_of
 from credits.models import Certificate, EvaluationResponse
 from quizzes.attempts import ObjectiveStatus, completion_for, objective_statuses
@@ -15,7 +16,9 @@ from quizzes.reading import CourseProgress, course_progress, modules_read
 
 
 def learner_search_query(text: str) -> Select:
-    """Accounts whose name, email, a licence number or a board ID contains `text` (any case), by name.
+    """Accounts whose name, email, a licence number or a board ID contains `text`, by name.
+
+    Name and email are matched folded (any case, with or without accents: `User.search_text`).
 
     One query: each row carries the account's licences ("NY 123; CA 456") from a correlated
     subquery, so a page of results never costs a query per row.
@@ -28,8 +31,7 @@ def learner_search_query(text: str) -> Select:
     text = text.strip()
     if text:
         query = query.where(or_(
-            User.name.icontains(text, autoescape=True),
-            User.email.icontains(text, autoescape=True),
+            User.search_text.contains(fold(text), autoescape=True),
             select(Licence.id).where(Licence.user_id == User.id, Licence.number.icontains(text, autoescape=True)).exists(),
             select(BoardId.id).where(BoardId.user_id == User.id, BoardId.number.icontains(text, autoescape=True)).exists(),
         ))

@@ -19,9 +19,11 @@ from course.content.store import current_catalogue
 from course.core.clock import now
 from course.core.extensions import db
 from course.core.filters import calendar_day
+from course.core.input_checks import accepts_files
 from course.core.pagination import paginate
 from course.core.roles import role_required
 from credits import administration
+from credits.corrections import differences_by_certificate, profile_differences
 from credits.errors import CreditError
 from credits.models import Certificate
 from reports.batches import (
@@ -34,13 +36,18 @@ from reports.models import REGULATORS, WAITING, ReportBatch, ReportBatchItem, Re
 from reports.status import batches_of, count_at_risk, records_at_risk, rejected_queue, summaries
 from reports.tracking import prepare_records
 
+from lti.platforms import RegistrationInvalid, all_platforms, register_platform, tool_values
+from lti.scores import outbox_rows
+
 from .charts import grouped_bar_chart
 from .dashboard import evaluation_summaries, last_months, month_label, monthly_activity, pass_rates
 from .forms import (
-    AuditFilterForm, ConfirmForm, LearnerSearchForm, MakeBatchForm, OutcomeForm, ReissueForm, ReportFilterForm,
+    AuditFilterForm, ConfirmForm, LearnerSearchForm, LtiPlatformForm, MakeBatchForm, OutcomeForm, ReissueForm, ReportFilterForm,
     ResultFileForm, RevokeForm, RoleForm,
 )
+from .audit_targets import target_labels
 from .learners import learner_record, learner_search_query
+from .support_forms import certificate_forms, learner_forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -103,10 +110,14 @@ def learners():
     return render_template("staff/admin/learners.html", form=form, page=page, query_args=_query_args(form))
 
 
-def _render_learner(user: User, role_form: RoleForm | None = None, status: int = 200):
+def _render_learner(user: User, role_form: RoleForm | None = None, status: int = 200, **forms):
+    """The learner's record; `forms` replace the learner-support forms (support_forms.learner_forms)."""
+    courses = _courses_by_title()
+    record = learner_record(db.session, user, courses)
     return render_template(
-        "staff/admin/learner.html", record=learner_record(db.session, user, _courses_by_title()),
+        "staff/admin/learner.html", record=record, differences=differences_by_certificate(record.certificates, user),
         role_form=role_form or RoleForm(formdata=None, role=user.role), is_self=user.id == current_user.id,
+        **(learner_forms(user, courses) | forms),
     ), status
 
 
@@ -138,12 +149,16 @@ def change_user_role(user_id: int):
 
 
 def _render_certificate(certificate: Certificate, *, revoke_form: RevokeForm | None = None,
-                        error: str | None = None, status: int = 200):
+                        error: str | None = None, status: int = 200, **forms):
+    """The certificate's page; `forms` replace the learner-support forms (support_forms.certificate_forms)."""
     chain = administration.reissue_chain(certificate)
+    learner = db.session.get(User, certificate.user_id)
     return render_template(
-        "staff/admin/certificate.html", certificate=certificate, learner=db.session.get(User, certificate.user_id),
+        "staff/admin/certificate.html", certificate=certificate, learner=learner,
+        differences=profile_differences(certificate, learner),
         chain=chain, audit_entries=entries_about(db.session, "certificate", [c.id for c in chain]),
         revoke_form=revoke_form or RevokeForm(formdata=None), reissue_form=ReissueForm(formdata=None), error=error,
+        **(certificate_forms() | forms),
     ), status
 
 
@@ -171,12 +186,15 @@ def revoke_certificate(certificate_id: int):
 @bp.route("/certificates/<int:certificate_id>/reissue", methods=["POST"])
 def reissue_certificate(certificate_id: int):
     certificate = db.get_or_404(Certificate, certificate_id)  # the form has nothing but its CSRF token, checked by CSRFProtect
+    unchanged = not profile_differences(certificate, db.session.get(User, certificate.user_id))
     try:
         replacement = administration.reissue(db.session, certificate, actor=current_user, via=VIA_WEB, now=now())
     except CreditError as error:
         return _render_certificate(certificate, error=error.message, status=error.status)
     db.session.commit()
     flash(f"Reissued to {replacement.learner_name} with a new code; the old code now shows as superseded.", "success")
+    if unchanged:
+        flash(administration.NOTHING_CHANGED, "info")
     return redirect(url_for("admin.certificate", certificate_id=replacement.id), code=303)
 
 
@@ -236,7 +254,42 @@ def audit():
     if not form.validate():
         return render_template("staff/admin/audit.html", form=form, page=None), 400
     page = paginate(db.session, audit_query(form.filters()), _page_number(), PER_PAGE)
-    return render_template("staff/admin/audit.html", form=form, page=page, query_args=_query_args(form))
+    targets = target_labels(db.session, (entry for entry, _ in page.rows))
+    return render_template("staff/admin/audit.html", form=form, page=page, query_args=_query_args(form),
+                           targets=targets)
+
+
+# --- Learning systems (LTI 1.3) -----------------------------------------------------------
+
+
+def _render_lti(form: LtiPlatformForm, status: int = 200):
+    return render_template("staff/admin/lti.html", form=form, platforms=all_platforms(db.session),
+                           tool_values=tool_values(), outbox=outbox_rows(db.session, 50)), status
+
+
+@bp.route("/lti")
+def lti_platforms():
+    return _render_lti(LtiPlatformForm(formdata=None))
+
+
+@bp.route("/lti/platforms", methods=["POST"])
+def register_lti_platform():
+    form = LtiPlatformForm()
+    if not form.validate_on_submit():
+        return _render_lti(form, 422)
+    try:
+        platform, created = register_platform(db.session, form.data_for_registration())
+    except RegistrationInvalid as invalid:
+        db.session.rollback()
+        for name, message in invalid.errors.items():
+            getattr(form, name).errors = [*getattr(form, name).errors, message]
+        return _render_lti(form, 422)
+    record_audit(db.session, current_user, "lti_platform", target_type="lti_platform", target_id=platform.id,
+                 details={"issuer": platform.issuer, "client_id": platform.client_id, "created": created,
+                          "deployments": platform.deployment_ids, "via": VIA_WEB})
+    db.session.commit()
+    flash(f"{'Registered' if created else 'Updated'} {platform.name}.", "success")
+    return redirect(url_for("admin.lti_platforms"), 303)
 
 
 # --- Reporting to regulators --------------------------------------------------------------
@@ -335,6 +388,7 @@ def report_batch_file(batch_id: int, name: str):
 
 
 @bp.route("/reporting/batches/<int:batch_id>/result-file", methods=["POST"])
+@accepts_files("result_file")
 def report_result_file(batch_id: int):
     batch = db.get_or_404(ReportBatch, batch_id)
     form = ResultFileForm()
