@@ -116,8 +116,13 @@ class Run:
         self.content = self.tmp / "content"
         shutil.copytree(PROJECT / "content", self.content)
         self.secret = secrets.token_hex(32)
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from credits.badges.integrity import secret_multikey
         self.env = {
             "APP_ENV": "production", "SECRET_KEY": self.secret, "BASE_URL": "http://127.0.0.1",
+            "BADGE_SIGNING_KEY": secret_multikey(Ed25519PrivateKey.generate()),
+            "MAIL_URL": "smtp://127.0.0.1:25?tls=none",  # required in production; the benchmark sends no mail
             "CONTENT_DIR": str(self.content),
             "RATELIMIT_STORAGE_URI": self.start_redis(), "FLASK_APP": "wsgi",
             # Bytecode cached outside the tree, as an installed app has it (an empty value turns
@@ -266,7 +271,8 @@ class Run:
 
     def peer_load(self, db: Path | str, label: str) -> Load:
         """The conventional peer's signed-in request with no page work, each round right after a floor run."""
-        peer = Server("bench.peer_app:app", self.db_env(db), self.tmp / f"{label}-peer-gunicorn.log",
+        peer = Server("bench.peer_app:app", {**self.db_env(db), "SESSION_COOKIE_NAME": self.cookies.name},
+                      self.tmp / f"{label}-peer-gunicorn.log",
                       self.args.workers).start()
         try:
             rounds = []

@@ -28,6 +28,7 @@ app = Flask(__name__)
 app.config.update(
     SECRET_KEY=os.environ["SECRET_KEY"],
     SQLALCHEMY_DATABASE_URI=os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1),
+    SESSION_COOKIE_NAME=os.environ.get("SESSION_COOKIE_NAME", "session"),  # the platform's, so its cookies work here
 )
 db = SQLAlchemy(app, model_class=Base)
 login_manager = LoginManager(app)
