@@ -21,6 +21,7 @@ import functools
 import os
 import re
 import threading
+import weakref
 from itertools import chain
 
 import click
@@ -104,8 +105,9 @@ def _begin_sqlite_transaction(connection) -> None:
 class KeptConnections:
     """One autocommit connection per worker thread to an engine, opened at first use and kept.
 
-    Forgotten (not closed: the parent still uses them) in a forked child, and closed when the
-    engine is disposed. A connection that failed is replaced at the next use.
+    Closed when its thread ends (a server that starts a thread per request gives each back to
+    the pool) and when the engine is disposed; forgotten (not closed: the parent still uses
+    them) in a forked child. A connection that failed is replaced at the next use.
     """
 
     def __init__(self, engine: Engine):
@@ -127,7 +129,15 @@ class KeptConnections:
             self.local.connection = connection
             with self.lock:
                 self.opened.append(connection)
+            weakref.finalize(threading.current_thread(), self.release, connection)
         return connection
+
+    def release(self, connection: Connection) -> None:
+        with self.lock:
+            if connection not in self.opened:
+                return  # closed already, by close()
+            self.opened.remove(connection)
+        connection.close()
 
     def close(self) -> None:
         with self.lock:
