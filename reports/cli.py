@@ -31,7 +31,7 @@ from .batches import (
     OUTCOMES, ReportingError, accept_remaining, apply_result_file, make_batch, mark_corrected, pre_validate,
     record_outcome, submit_batch,
 )
-from .exports import EXPORTS, LINE_END, Export, ReportFilters
+from .exports import BYTE_ORDER_MARK, EXPORTS, LINE_END, Export, ReportFilters
 from .files import BATCH_FILES, files_for
 from .filter_values import unknown_filter_value
 from .models import REGULATORS, ReportBatch, ReportRecord
@@ -76,6 +76,8 @@ def write_export(export: Export, filters: ReportFilters, output: str | None) -> 
         length=total, label=f"Writing {output}", file=sys.stderr, update_min_steps=max(1, total // 100),
     ) as progress:
         writer = csv.writer(file, lineterminator=LINE_END)
+        if export.bom:
+            file.write(BYTE_ORDER_MARK)
         writer.writerow(header)
         for chunk in chunks:
             writer.writerows(chunk)

@@ -28,10 +28,10 @@ from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Row, Select, String, Subquery, case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from accounts.models import Licence, User
-from course.content.model import Catalogue, EvaluationItem
+from course.content.model import Catalogue, EvaluationItem, Provider
 from course.core.clock import start_of_day
 from course.core.filters import calendar_day
 from credits.models import Certificate, EvaluationResponse
@@ -179,7 +179,10 @@ def status_counts(session: Session, filters: ReportFilters) -> dict[str, int]:
 COMPLETION_COLUMNS = (
     "learner", "email", "profession", "licences", "course", "completion_date", "objective_scores",
     "evaluation_submitted", "body", "credit_type", "amount", "unit", "certificate_code", "status",
-)
+    "course_title", "issue_date", "approval_number", "provider_number", "pharmacology_hours",
+)  # then one "licence_XX" column per state in which a learner in the export holds a licence
+ISSUE_DATE = COMPLETION_COLUMNS.index("issue_date")
+BYTE_ORDER_MARK = "\ufeff"  # the completions CSV starts with one, so Excel reads it as UTF-8
 SEPARATOR = "; "  # between the licences, and between the objectives' scores, in one cell
 
 
@@ -225,15 +228,43 @@ def _rounded_percent(score, total) -> ColumnElement[int]:
     return whole + case((2 * rest > total, 1), (2 * rest == total, whole % 2), else_=0)
 
 
-def completions_query(filters: ReportFilters, dialect: str) -> Select:
-    """The completions export in one statement: a row of text cells (COMPLETION_COLUMNS) per certificate.
+def licence_states(session: Session, filters: ReportFilters) -> list[str]:
+    """The states in which learners with a certificate matching `filters` hold licences, for the per-state columns."""
+    held = aliased(Licence)  # not the Licence of the state filter's EXISTS
+    query = (select(held.state).distinct().join(User, User.id == held.user_id)
+             .join(Certificate, Certificate.user_id == User.id).order_by(held.state))
+    return list(session.scalars(_certificate_filters(query, filters)))
+
+
+def _state_numbers(dialect: str, states: Sequence[str]) -> Subquery:
+    """Per learner, the licence numbers held in each of `states` (joined by SEPARATOR), as columns named by state."""
+    ordered = select(Licence.user_id, Licence.state, Licence.number, Licence.id).subquery()
+    if dialect != "postgresql":  # group_concat joins in the order it reads (see _joined_per)
+        ordered = select(ordered).order_by(ordered.c.user_id, ordered.c.id).subquery()
+    columns = []
+    for state in states:
+        number = case((ordered.c.state == state, ordered.c.number))
+        joined = (func.string_agg(number, aggregate_order_by(literal(SEPARATOR), ordered.c.id))
+                  if dialect == "postgresql" else func.group_concat(number, SEPARATOR))
+        columns.append(joined.label(state))
+    return select(ordered.c.user_id, *columns).group_by(ordered.c.user_id).subquery()
+
+
+def completions_query(filters: ReportFilters, dialect: str, states: Sequence[str] = (),
+                      provider_numbers: dict[str, str] | None = None) -> Select:
+    """The completions export in one statement: a row of text cells (COMPLETION_COLUMNS, then one
+    per state of `states`) per certificate.
 
     Every status, by completion date; `dialect` is the database's (`session.bind.dialect.name`).
     Licences and best scores are aggregated once per learner (and course) and joined, as a
-    reporting query would be written by hand.
+    reporting query would be written by hand. `provider_numbers` maps approval ids to the
+    provider's number with that body (provider.yaml). The issue date comes as the stored
+    timestamp: it is written as the provider's calendar day in Python (`completions_table`),
+    since SQLite has no time zones.
     """
     licences = _joined_per(dialect, select(
         Licence.user_id, (Licence.state + " " + Licence.number).label("entry"), Licence.id), keys=1)
+    per_state = _state_numbers(dialect, states) if states else None
     best = (
         select(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id,
                func.max(_rounded_percent(QuizAttempt.score, QuizAttempt.total)).label("best"))
@@ -249,10 +280,16 @@ def completions_query(filters: ReportFilters, dialect: str) -> Select:
         func.coalesce(licences.c.joined, ""), Certificate.course_slug, _as_text(dialect, Certificate.completion_date),
         func.coalesce(scores.c.joined, ""), case((EvaluationResponse.id.is_(None), "no"), else_="yes"),
         Certificate.approval_body, Certificate.approval_id, _as_text(dialect, Certificate.amount), Certificate.unit,
-        Certificate.code, Certificate.status,
+        Certificate.code, Certificate.status, Certificate.course_title, Certificate.issued_at,
+        func.coalesce(Certificate.approval_number, ""),
+        case(provider_numbers, value=Certificate.approval_id, else_="") if provider_numbers else literal(""),
+        func.coalesce(_as_text(dialect, Certificate.pharmacology_hours), ""),
+        *(func.coalesce(per_state.c[state], "") for state in states),
     )
+    names = (*COMPLETION_COLUMNS, *(f"licence_{state}" for state in states))
     query = (
-        select(*(_neutralised(cell).label(name) for name, cell in zip(COMPLETION_COLUMNS, cells, strict=True)))
+        select(*((cell if name == "issue_date" else _neutralised(cell)).label(name)
+                 for name, cell in zip(names, cells, strict=True)))
         .join_from(Certificate, User, User.id == Certificate.user_id)
         .outerjoin(licences, licences.c.user_id == Certificate.user_id)
         .outerjoin(scores, (scores.c.user_id == Certificate.user_id) & (scores.c.course_slug == Certificate.course_slug))
@@ -260,21 +297,43 @@ def completions_query(filters: ReportFilters, dialect: str) -> Select:
                    & (EvaluationResponse.course_slug == Certificate.course_slug))
         .order_by(Certificate.completion_date, Certificate.id)
     )
+    if per_state is not None:
+        query = query.outerjoin(per_state, per_state.c.user_id == Certificate.user_id)
     return _certificate_filters(query, filters)
 
 
-def completions_csv(session: Session, filters: ReportFilters, *, batch_size: int = BATCH_SIZE) -> Iterator[str]:
+def completions_csv(session: Session, filters: ReportFilters, provider: Provider | None = None, *,
+                    batch_size: int = BATCH_SIZE) -> Iterator[str]:
     """The completions CSV: a header, then one line per certificate of any status (see COMPLETION_COLUMNS).
 
     `learner` is the name printed on the certificate; email, profession and licences are the
-    learner's profile now. `objective_scores` holds the best passed score per objective.
+    learner's profile now. `objective_scores` holds the best passed score per objective;
+    `licence_XX` the learner's licence numbers in that state. UTF-8 with a byte-order mark and
+    CRLF line ends, as Excel expects.
     """
-    return csv_text(*completions_table(session, filters, batch_size=batch_size))
+    header, chunks = completions_table(session, filters, provider, batch_size=batch_size)
+    pieces = csv_text(header, chunks)
+    yield BYTE_ORDER_MARK + next(pieces)
+    yield from pieces
 
 
-def completions_table(session: Session, filters: ReportFilters, *, batch_size: int = BATCH_SIZE) -> Table:
-    query = completions_query(filters, session.get_bind().dialect.name)
-    return COMPLETION_COLUMNS, streamed_chunks(session, query, batch_size)
+def completions_table(session: Session, filters: ReportFilters, provider: Provider | None = None, *,
+                      batch_size: int = BATCH_SIZE) -> Table:
+    states = licence_states(session, filters)
+    numbers = {approval.id: approval.ce_broker.provider_number
+               for approval in (provider.approvals.values() if provider else ()) if approval.ce_broker}
+    query = completions_query(filters, session.get_bind().dialect.name, states, numbers)
+    header = (*COMPLETION_COLUMNS, *(f"licence_{state}" for state in states))
+
+    def with_issue_day(chunk: Sequence[Row]) -> list[list[str]]:
+        rows = []
+        for row in chunk:
+            cells = list(row)
+            cells[ISSUE_DATE] = calendar_day(cells[ISSUE_DATE]).isoformat()
+            rows.append(cells)
+        return rows
+
+    return header, (with_issue_day(chunk) for chunk in streamed_chunks(session, query, batch_size))
 
 
 # --- Evaluation responses ----------------------------------------------------------------
@@ -363,14 +422,18 @@ class Export:
     media_type: str
     count: Callable[[Session, ReportFilters], int]  # rows the export will have, for progress bars
     table: Callable[[Session, ReportFilters, Callable[[], Catalogue]], Table]
+    bom: bool = False
 
     def filename(self, day: date) -> str:
         """The server-chosen download name, e.g. completions-2026-11-21.csv."""
         return f"{self.name}-{day.isoformat()}.{self.extension}"
 
     def write(self, session: Session, filters: ReportFilters, catalogue: Callable[[], Catalogue]) -> Iterator[str]:
-        """The export's text: the header line, then one piece per chunk of rows."""
-        return csv_text(*self.table(session, filters, catalogue))
+        """The export's text: the header line (after a byte-order mark where `bom`), then one piece per chunk of rows."""
+        pieces = csv_text(*self.table(session, filters, catalogue))
+        if self.bom:
+            yield BYTE_ORDER_MARK + next(pieces)
+        yield from pieces
 
 
 def _evaluation_table(session: Session, filters: ReportFilters, catalogue: Callable[[], Catalogue]) -> Table:
@@ -381,7 +444,7 @@ def _evaluation_table(session: Session, filters: ReportFilters, catalogue: Calla
 
 EXPORTS = {export.name: export for export in (
     Export("completions", "Completions (CSV)", "csv", "text/csv; charset=utf-8", count_completions,
-           lambda session, filters, _catalogue: completions_table(session, filters)),
+           lambda session, filters, catalogue: completions_table(session, filters, catalogue().provider), bom=True),
     Export("evaluations", "Evaluation responses (CSV)", "csv", "text/csv; charset=utf-8", count_evaluations,
            _evaluation_table),
 )}

@@ -27,7 +27,8 @@ EVALUATION_ITEMS = ("objective-first-objective", "time-spent", "change", "intent
 
 
 def rows_of(lines) -> list[list[str]]:
-    return list(csv.reader(io.StringIO("".join(lines), newline="")))
+    """The CSV's rows (after the byte-order mark the completions export starts with)."""
+    return list(csv.reader(io.StringIO("".join(lines).removeprefix("\ufeff"), newline="")))
 
 
 def completion_rows(filters=ReportFilters()) -> list[dict[str, str]]:
@@ -58,9 +59,11 @@ def test_completions_csv_has_one_row_per_certificate_with_every_column(app):
     make_certificate(unevaluated, approval_id="ancc")
 
     header, *_ = rows_of(completions_csv(db.session, ReportFilters()))
-    assert tuple(header) == COMPLETION_COLUMNS == (
+    assert tuple(header) == (*COMPLETION_COLUMNS, "licence_CA", "licence_NY") == (
         "learner", "email", "profession", "licences", "course", "completion_date", "objective_scores",
         "evaluation_submitted", "body", "credit_type", "amount", "unit", "certificate_code", "status",
+        "course_title", "issue_date", "approval_number", "provider_number", "pharmacology_hours",
+        "licence_CA", "licence_NY",
     )
     rows = {row["certificate_code"]: row for row in completion_rows()}
     assert len(rows) == 3
@@ -70,6 +73,8 @@ def test_completions_csv_has_one_row_per_certificate_with_every_column(app):
         "objective_scores": "first-objective: 100; second-objective: 80", "evaluation_submitted": "yes",
         "body": "Accreditation Council for Continuing Medical Education (ACCME)", "credit_type": "ama-pra",
         "amount": "0.75", "unit": "AMA PRA Category 1 Credit™", "certificate_code": certificate.code, "status": "valid",
+        "course_title": "Sample Course on Depression Care", "issue_date": "2025-07-29", "approval_number": "",
+        "provider_number": "", "pharmacology_hours": "", "licence_CA": "A-2", "licence_NY": "MD-1",
     }
     assert rows[revoked.code]["status"] == "revoked"
     kim = next(row for row in rows.values() if row["email"] == "kim@example.org")
@@ -272,7 +277,7 @@ def test_downloads_are_streamed_attachments_and_audited(client, varied_certifica
     assert "no-store" in response.headers["Cache-Control"]
     filters = ReportFilters(since=date(2025, 7, 1), state="NY")
     catalogue = app.extensions["content"].catalogue()
-    assert response.get_data(as_text=True) == "".join(EXPORTS[name].write(db.session, filters, catalogue))
+    assert response.get_data(as_text=True) == "".join(EXPORTS[name].write(db.session, filters, lambda: catalogue))
 
     (entry,) = export_entries()
     assert (entry.actor_id, entry.target_type, entry.target_id) == (admin.id, "report", name)

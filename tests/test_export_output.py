@@ -1,14 +1,18 @@
 """The exports' exact bytes on a seeded database, against golden files.
 
-The golden files in tests/fixtures/golden/exports/ were written by the exports as they were
-before each became one SQL statement (reports/exports.py), from the learners seeded here; the
-same bytes must come out of SQLite and PostgreSQL. The seed covers what the statement does
+The golden files in tests/fixtures/golden/exports/ were first written by the exports as they
+were before each became one SQL statement (reports/exports.py), from the learners seeded here,
+and the one-statement exports reproduced them byte for byte; the completions files were then
+written again when the export gained its course title, issue date, approval and provider
+numbers, pharmacology hours, per-state licence columns and byte-order mark. The same bytes must
+come out of SQLite and PostgreSQL. The seed covers what the statement does
 in SQL: several licences in order, best passed scores rounded half to even (62.5 -> 62,
 87.5 -> 88), failed attempts left out, amounts without trailing zeros, every status, a
 learner without a profession or licences, cells a spreadsheet would read as formulas, quotes,
 commas, line breaks and non-ASCII text.
 """
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -59,6 +63,9 @@ def seeded(app):
     make_certificate(eve, approval_id="ancc", amount="10", code="-eve-ancc-0004", completed_on=date(2025, 9, 10))
     make_certificate(eve, approval_id="ancc", amount="2.5", status="superseded", code="@eve-ancc-0005",
                      completed_on=date(2025, 9, 10))
+    make_certificate(eve, approval_id="nursing-fl", amount="2", code="eve-fl-0007", completed_on=date(2025, 9, 10),
+                     approval_body="Florida Board of Nursing", unit="contact hour", approval_number="50-0000",
+                     pharmacology_hours=Decimal("0.50"))
 
     zoe = make_user(email="zoe@example.org", name="Zoë Ünal", profession=None)
     evaluated(zoe, datetime(2025, 9, 2, 0, 0, tzinfo=UTC), {})
@@ -74,8 +81,11 @@ def output(lines) -> bytes:
     ("completions-ny-from-august.csv", ReportFilters(state="NY", since=date(2025, 8, 1))),
     ("completions-nurses.csv", ReportFilters(profession="nurse", body="ancc")),
 ])
-def test_completions_export_is_byte_for_byte_the_golden_file(seeded, name, filters):
-    assert output(completions_csv(db.session, filters)) == (GOLDEN / name).read_bytes()
+def test_completions_export_is_byte_for_byte_the_golden_file(seeded, app, name, filters):
+    provider = app.extensions["content"].catalogue().provider
+    written = output(completions_csv(db.session, filters, provider))
+    assert written.startswith("\ufeff".encode())  # UTF-8's byte-order mark, for Excel
+    assert written == (GOLDEN / name).read_bytes()
 
 
 @pytest.mark.parametrize(("name", "filters", "items"), [
