@@ -8,7 +8,10 @@ import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
-worker_class = "sync"
+# sync by default; GUNICORN_WORKER_CLASS=gthread with GUNICORN_THREADS=N serves N requests per
+# worker at once (each thread keeps its own read connection, course/core/database.py).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5

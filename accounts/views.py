@@ -11,7 +11,7 @@ from .forms import (
     profile_defaults,
 )
 from .profiles import update_own_profile
-from .sessions import enforce_session_timeouts, start_session
+from .sessions import account_of, enforce_session_timeouts, start_session
 from .support import password_reset_message
 from .users import (
     EmailTaken, ResetTokenUsed, WrongPassword, authenticate, change_password, end_all_sessions,
@@ -154,7 +154,7 @@ def sign_in():
 def sign_out():
     """Signing out here signs out everywhere: every session of this user is invalidated."""
     if current_user.is_authenticated:
-        end_all_sessions(db.session, current_user)
+        end_all_sessions(db.session, account_of(db.session, current_user))
         db.session.commit()
     logout_user()
     session.clear()
@@ -166,10 +166,10 @@ def sign_out():
 @login_required
 @limiter.limit(_change_password_limit, methods=["POST"], key_func=_signed_in_user_key)
 def change_password_page():
-    form = ChangePasswordForm(email=current_user.email, name=current_user.name)
+    user = account_of(db.session, current_user)
+    form = ChangePasswordForm(email=user.email, name=user.name)
     status = 200
     if form.validate_on_submit():
-        user = current_user._get_current_object()  # the proxy must not outlive the session it reads
         key = _device_key(user.email)
         wait = throttle.seconds_to_wait(key)
         if wait:
@@ -237,7 +237,8 @@ def reset_password(token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileForm(obj=None if request.method == "POST" else profile_defaults(current_user))
+    user = account_of(db.session, current_user)
+    form = ProfileForm(obj=None if request.method == "POST" else profile_defaults(user))
     status = 200
     if form.add_licence.data:
         if not form.licences.add_row():
@@ -248,7 +249,7 @@ def profile():
             form.board_ids.errors = [f"Each board can be listed once: all {form.board_ids.max_entries} are listed."]
             status = 422
     elif form.validate_on_submit():
-        update_own_profile(db.session, current_user, profile_data(form))
+        update_own_profile(db.session, user, profile_data(form))
         db.session.commit()
         flash("Your profile is saved.", "success")
         return redirect(_next_url() if request.args.get("next") else url_for("accounts.profile"))

@@ -37,19 +37,22 @@ from credits.badges.integrity import secret_multikey  # noqa: E402
 SLUG = "treatment-resistant-depression"
 PAGES = [  # (key, label, expected status, throughput target as a fraction of the floor)
     # Reference figures: the floor's page behind what every request pays (bench/platform_app.py).
-    ("signed-in-nothing", "signed-in request, no page work", 200, None),
+    ("signed-in-nothing", "signed-in request, no page work", 200, 0.55),
     ("public-nothing", "public request, no page work", 200, None),
-    ("module", "module page", 200, 0.5),
-    ("course", "course page", 200, 0.5),
-    ("quiz", "quiz page (open attempt)", 200, None),
-    ("submit", "quiz submission", 302, 0.3),
-    ("claim", "claim page", 200, None),
-    ("pdf", "certificate PDF download", 200, 0.2),
+    ("module", "module page", 200, 0.45),
+    ("course", "course page", 200, 0.3),
+    ("quiz", "quiz page (open attempt)", 200, 0.3),
+    ("submit", "quiz submission", 302, 0.25),
+    ("claim", "claim page", 200, 0.3),
+    ("pdf", "certificate PDF download", 200, 0.25),
     ("verify", "verify page (public)", 200, 0.5),
 ]
+PEER_TARGETS = {"module": 1.0, "verify": 1.0}  # page throughput / the conventional peer's no-work request
+POSTGRES_LIMIT = 0.7  # every page on PostgreSQL / the same page on SQLite
 LARGE_DB_LATENCY_LIMIT = 1.2
-EXPORT_TIME_LIMIT = 3.0
-EXPORT_MEMORY_LIMIT = 1.2
+EXPORT_TIME_LIMIT = 2.0
+EXPORT_MEMORY_LIMIT = 1.1
+POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @dataclass(frozen=True)
@@ -116,18 +119,28 @@ class Run:
         self.content = self.tmp / "content"
         shutil.copytree(PROJECT / "content", self.content)
         self.secret = secrets.token_hex(32)
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from credits.badges.integrity import secret_multikey
         self.env = {
             "APP_ENV": "production", "SECRET_KEY": self.secret, "BASE_URL": "http://127.0.0.1",
             "BADGE_SIGNING_KEY": secret_multikey(Ed25519PrivateKey.generate()),
             "MAIL_URL": "smtp://127.0.0.1:25?tls=none",  # required in production; the benchmark sends no mail
             "CONTENT_DIR": str(self.content),
-            "RATELIMIT_STORAGE_URI": self.start_redis(), "FLASK_APP": "wsgi", "PYTHONDONTWRITEBYTECODE": "1",
+            "RATELIMIT_STORAGE_URI": self.start_redis(), "FLASK_APP": "wsgi",
+            # Bytecode cached outside the tree, as an installed app has it (an empty value turns
+            # off a PYTHONDONTWRITEBYTECODE the caller may have set).
+            "PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(self.tmp / "pycache"),
         }
+        if args.gthread:
+            self.env.update(GUNICORN_WORKER_CLASS="gthread", GUNICORN_THREADS=str(args.gthread))
         self.floor: Server | None = None
         wanted = set(args.pages.split(",")) if args.pages else None
         self.pages_measured = [page for page in PAGES if wanted is None or page[0] in wanted]
         self.small: dict[str, Load] = {}
         self.floors: list[float] = []
+        self.peers: dict[str, Load] = {}  # by database label: the conventional peer's no-work request
+        self.postgres_databases: list[str] = []
         self.batches = 0  # submitter batches so far (each needs its own e-mail prefix)
 
     # --- set-up and clean-up -----------------------------------------------------------
@@ -160,17 +173,34 @@ class Run:
             log(f"kept {self.tmp}; its settings for profile_page.py: . {self.tmp}/env.sh")
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        for name in self.postgres_databases:
+            postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.postgres_databases = []
 
-    def db_env(self, db_file: Path) -> dict[str, str]:
-        return {**self.env, "DATABASE_URL": f"sqlite:///{db_file}"}
+    def db_env(self, db: Path | str) -> dict[str, str]:
+        """The settings for a SQLite file (a Path) or a database URL (PostgreSQL)."""
+        return {**self.env, "DATABASE_URL": f"sqlite:///{db}" if isinstance(db, Path) else db}
 
-    def migrate(self, db_file: Path) -> None:
-        subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=PROJECT, env={**os.environ, **self.db_env(db_file)},
+    def migrate(self, db: Path | str) -> None:
+        subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=PROJECT, env={**os.environ, **self.db_env(db)},
                        check=True, capture_output=True)
 
-    def app_for(self, db_file: Path):
-        """An app object on `db_file` in this process, to prepare data and sign cookies."""
-        for key, value in self.db_env(db_file).items():
+    def postgres_database(self, purpose: str) -> str | None:
+        """A fresh, migrated PostgreSQL database for this run (dropped at the end); None if there is no server."""
+        name = f"ce_bench_{purpose}_{secrets.token_hex(4)}"
+        try:
+            postgres_admin(f'CREATE DATABASE "{name}"')
+        except Exception as error:  # noqa: BLE001 - any failure to reach the server means: not measured
+            log(f"  no PostgreSQL at {POSTGRES_ADMIN_URL} ({error}); PostgreSQL figures not measured")
+            return None
+        self.postgres_databases.append(name)
+        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        self.migrate(url)
+        return url
+
+    def app_for(self, db: Path | str):
+        """An app object on `db` in this process, to prepare data and sign cookies."""
+        for key, value in self.db_env(db).items():
             os.environ[key] = value
         from course import create_app
 
@@ -179,9 +209,13 @@ class Run:
     # --- measurements ------------------------------------------------------------------
 
     def floor_load(self) -> Load:
-        load = wrk(self.floor.base, self.floor_requests, seconds=self.sizes.seconds, connections=self.args.connections)
+        load = wrk(self.floor, self.floor_requests, seconds=self.sizes.seconds, connections=self.args.connections)
         self.check(load, "floor")
         self.floors.append(load.rps)
+        return load
+
+    def next_to_floor(self, load: Load, floor: Load) -> Load:
+        load.floor_rps, load.floor_cpu_per_request = floor.rps, floor.cpu_per_request
         return load
 
     def check(self, load: Load, what: str) -> None:
@@ -213,9 +247,9 @@ class Run:
             count += 1
         self.pdf_per_second = count / (time.perf_counter() - started)
 
-    def prepare(self, db_file: Path, label: str) -> dict[str, Path]:
-        """Add the benchmark's learners to `db_file`; write the request files for every page."""
-        app = self.app_for(db_file)
+    def prepare(self, db: Path | str, label: str) -> dict[str, Path]:
+        """Add the benchmark's learners to `db`; write the request files for every page."""
+        app = self.app_for(db)
         course = app.extensions["content"].catalogue().courses[SLUG]
         started = time.perf_counter()
         readers = learners.add_readers(app, course, self.sizes.readers)
@@ -229,7 +263,7 @@ class Run:
         return {name: learners.write_requests(self.tmp / f"{label}-{name}.txt", lines)
                 for name, lines in learners.page_requests(self.course, self.readers, self.cookies).items()}
 
-    def submissions(self, db_file: Path, label: str, count: int, round_: int) -> Path:
+    def submissions(self, db: Path | str, label: str, count: int, round_: int) -> Path:
         started = time.perf_counter()
         self.batches += 1
         prepared = learners.add_submitters(self.app, self.course, count, prefix=f"submitter{self.batches}")
@@ -238,10 +272,36 @@ class Run:
         log(f"  {len(prepared):,} open attempts to submit ({time.perf_counter() - started:.1f} s)")
         return path
 
-    def pages(self, db_file: Path, label: str) -> dict[str, Load]:
-        """Every page under wrk against gunicorn on `db_file`, each right after a floor run."""
-        files = self.prepare(db_file, label)
-        server = Server("bench.platform_app:app", self.db_env(db_file), self.tmp / f"{label}-gunicorn.log",
+    def peer_load(self, db: Path | str, label: str) -> Load:
+        """The conventional peer's signed-in request with no page work, each round right after a floor run."""
+        peer = Server("bench.peer_app:app", {**self.db_env(db), "SESSION_COOKIE_NAME": self.cookies.name},
+                      self.tmp / f"{label}-peer-gunicorn.log",
+                      self.args.workers).start()
+        try:
+            rounds = []
+            for round_ in range(self.sizes.rounds):
+                floor = self.floor_load()
+                lines = [("GET", "/", cookie, "") for _, _, cookie, _ in
+                         (line.split("\t") for line in self.page_files(label)["signed-in-nothing"].read_text().splitlines())]
+                requests = learners.write_requests(self.tmp / f"{label}-peer.txt", lines)
+                if round_ == 0:
+                    wrk(peer, requests, seconds=1, connections=self.args.connections)
+                load = self.next_to_floor(wrk(peer, requests, seconds=self.sizes.seconds,
+                                              connections=self.args.connections), floor)
+                self.check(load, f"{label} peer")
+                rounds.append(load)
+                log(f"  {'conventional peer, no page work':32s} {load.rps:8.1f} req/s ({load.rps / floor.rps:.3f} of "
+                    f"the floor's {floor.rps:.0f}), {load.cpu_per_request * 1000:.2f} ms CPU per request")
+            return sorted(rounds, key=lambda load: load.rps / load.floor_rps)[len(rounds) // 2]
+        finally:
+            peer.stop()
+
+    def pages(self, db: Path | str, label: str) -> dict[str, Load]:
+        """Every page under wrk against gunicorn on `db`, each right after a floor run."""
+        files = self.prepare(db, label)
+        if label != "large":
+            self.peers[label] = self.peer_load(db, label)
+        server = Server("bench.platform_app:app", self.db_env(db), self.tmp / f"{label}-gunicorn.log",
                         self.args.workers, ready_path="/sign-in").start()
         try:
             for key, path in files.items():  # every page answers as expected before it is loaded
@@ -249,25 +309,27 @@ class Run:
                 status, body, _ = server.get(url, cookie)
                 if status != 200:
                     raise RuntimeError(f"{label} {key} {url}: {status} {body[:300]!r}")
-            wrk(server.base, files["module"], seconds=2, connections=self.args.connections)  # warm the workers
+            wrk(server, files["module"], seconds=2, connections=self.args.connections)  # warm the workers
             loads = {}
             for key, name, expect, _ in self.pages_measured:
                 rounds = []
                 for round_ in range(self.sizes.rounds):
                     floor = self.floor_load()
                     if key == "submit":
-                        load = self.submission_load(server, db_file, f"{label}{round_}", floor)
+                        load = self.submission_load(server, db, f"{label}{round_}", floor)
                     else:
                         files = self.page_files(label)
                         if round_ == 0:
-                            wrk(server.base, files[key], seconds=1, connections=self.args.connections)
-                        load = wrk(server.base, files[key], seconds=self.sizes.seconds,
+                            wrk(server, files[key], seconds=1, connections=self.args.connections)
+                        load = wrk(server, files[key], seconds=self.sizes.seconds,
                                    connections=self.args.connections, expect=expect)
                     self.check(load, f"{label} {key}")
-                    load.floor_rps = floor.rps
+                    self.next_to_floor(load, floor)
                     rounds.append(load)
                     log(f"  {name:32s} {load.rps:8.1f} req/s ({load.rps / floor.rps:.3f} of the floor's "
-                        f"{floor.rps:.0f}), p50 {load.p50_ms:.1f} ms, p95 {load.p95_ms:.1f} ms")
+                        f"{floor.rps:.0f}), p50 {load.p50_ms:.1f} ms, p95 {load.p95_ms:.1f} ms, "
+                        f"CPU {load.cpu_per_request * 1000:.2f} ms per request "
+                        f"({floor.cpu_per_request / load.cpu_per_request:.3f} of the floor's)")
                 # The round with the median ratio to its floor stands for the page (noise from other work on
                 # the machine hits a floor run and the page run next to it alike).
                 loads[key] = sorted(rounds, key=lambda load: load.rps / load.floor_rps)[len(rounds) // 2]
@@ -281,12 +343,12 @@ class Run:
                 db.engine.dispose()  # no connection of this process stays open on the database
         return loads
 
-    def submission_load(self, server: Server, db_file: Path, label: str, floor: Load) -> Load:
+    def submission_load(self, server: Server, db: Path | str, label: str, floor: Load) -> Load:
         """Each submission needs its own open attempt: prepare enough for half the floor's rate, more if used up."""
         count = int(floor.rps * self.sizes.seconds * 0.5) + 200
         for round_ in range(1, 5):
-            path = self.submissions(db_file, label, count, round_)
-            load = wrk(server.base, path, seconds=self.sizes.seconds, connections=self.args.connections,
+            path = self.submissions(db, label, count, round_)
+            load = wrk(server, path, seconds=self.sizes.seconds, connections=self.args.connections,
                        expect=302, once=True)
             if not load.exhausted:
                 return load
@@ -329,10 +391,16 @@ class Run:
 
         self.floor_requests = learners.write_requests(self.tmp / "floor.txt", [("GET", "/", "", "")])
         self.floor = Server("bench.floor_app:app", self.env, self.tmp / "floor-gunicorn.log", self.args.workers).start()
-        wrk(self.floor.base, self.floor_requests, seconds=2, connections=self.args.connections)  # warm up
+        wrk(self.floor, self.floor_requests, seconds=2, connections=self.args.connections)  # warm up
 
         log("\nSmall database (only the benchmark's own learners)")
         self.small = self.pages(small, "small")
+        self.postgres: dict[str, Load] | None = None
+        if not self.args.skip_postgres:
+            log("\nPostgreSQL, small database (the same learners)")
+            url = self.postgres_database("pages")
+            if url is not None:
+                self.postgres = self.pages(url, "postgres")
 
         large_loads = None
         exports = None
@@ -348,6 +416,8 @@ class Run:
             exports = Exports(self, large) if not self.args.skip_exports else None
             if exports is not None and exports.available:
                 exports.measure(sizes.certificates)  # exactly the seeded certificates, before the readers claim theirs
+                if not self.args.skip_postgres:
+                    exports.measure_postgres(sizes.certificates)
             log("\nLarge database")
             large_loads = self.pages(large, "large")
             if exports is not None and exports.available:
@@ -371,14 +441,37 @@ class Run:
         log("\nResults")
         results.add(f"floor: bare Flask page, gunicorn {self.args.workers} workers (median of {len(self.floors)} runs)",
                     floor_rps, "req/s", digits=0)
+        peer = self.peers.get("small")
+        if peer is not None:
+            results.add("conventional peer (Flask-SQLAlchemy + Flask-Login), no page work: throughput / floor",
+                        peer.rps / peer.floor_rps, "x floor", digits=3)
+            results.add("conventional peer, no page work: throughput", peer.rps, "req/s", digits=0)
+            results.add("conventional peer, no page work: CPU per request / the floor's",
+                        peer.cpu_per_request / peer.floor_cpu_per_request, "x", digits=2)
         for key, name, _, target in self.pages_measured:
             load = self.small[key]
             ratio = load.rps / load.floor_rps
             results.add(f"{name}: throughput / floor", ratio, "x floor", f">= {target}" if target else None,
                         ratio >= target if target else None, digits=3)
             results.add(f"{name}: throughput", load.rps, "req/s", digits=0)
+            results.add(f"{name}: CPU per request", load.cpu_per_request * 1000, "ms", digits=2)
+            results.add(f"{name}: floor's CPU per request / this page's", load.floor_cpu_per_request / load.cpu_per_request,
+                        "x floor", digits=3)
+            if peer is not None:
+                ratio = load.rps / peer.rps
+                target = PEER_TARGETS.get(key)
+                results.add(f"{name}: throughput / conventional peer's no-work request", ratio, "x peer",
+                            f">= {target}" if target else None, ratio >= target if target else None, digits=3)
             results.add(f"{name}: p50 latency", load.p50_ms, "ms", digits=1)
             results.add(f"{name}: p95 latency", load.p95_ms, "ms", digits=1)
+            if self.postgres:
+                on_postgres = self.postgres[key]
+                ratio = (on_postgres.rps / on_postgres.floor_rps) / (load.rps / load.floor_rps)
+                results.add(f"{name}, PostgreSQL: throughput / floor", on_postgres.rps / on_postgres.floor_rps,
+                            "x floor", digits=3)
+                results.add(f"{name}, PostgreSQL: CPU per request", on_postgres.cpu_per_request * 1000, "ms", digits=2)
+                results.add(f"{name}, PostgreSQL / SQLite (each / its floor)", ratio, "x", f">= {POSTGRES_LIMIT}",
+                            ratio >= POSTGRES_LIMIT, digits=3)
             if large_loads:
                 large = large_loads[key]
                 results.add(f"{name}, large DB: p50 latency", large.p50_ms, "ms", digits=1)
@@ -406,24 +499,49 @@ class Run:
 
     def page_table(self, large_loads: dict[str, Load] | None) -> str:
         """The request figures side by side, one line per page (the same numbers as in results.json)."""
-        head = "| page | req/s | / floor | target | met | p50 ms | p95 ms |"
-        rule = "| --- | ---: | ---: | --- | --- | ---: | ---: |"
+        peer = self.peers.get("small")
+        head = "| page | req/s | / floor | target | met | CPU ms/req | floor CPU / CPU | / peer | target | met |"
+        rule = "| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | --- | --- |"
+        if self.postgres:
+            head += " PostgreSQL / floor | PostgreSQL / SQLite | target | met |"
+            rule += " ---: | ---: | --- | --- |"
+        head += " p50 ms | p95 ms |"
+        rule += " ---: | ---: |"
         if large_loads:
             head += " large DB p50 ms | p95 ms | p50 large / small | target | met |"
             rule += " ---: | ---: | ---: | --- | --- |"
         lines = [head, rule]
+        verdict = lambda met: "yes" if met else "**no**"  # noqa: E731
         for key, name, _, target in self.pages_measured:
             load = self.small[key]
             ratio = load.rps / load.floor_rps
-            met = "" if target is None else ("yes" if ratio >= target else "**no**")
+            met = "" if target is None else verdict(ratio >= target)
             line = (f"| {name} | {load.rps:,.0f} | {ratio:.3f} | {f'>= {target}' if target else ''} | {met} | "
-                    f"{load.p50_ms:.1f} | {load.p95_ms:.1f} |")
+                    f"{load.cpu_per_request * 1000:.2f} | {load.floor_cpu_per_request / load.cpu_per_request:.3f} |")
+            peer_target = PEER_TARGETS.get(key)
+            if peer is not None:
+                to_peer = load.rps / peer.rps
+                line += (f" {to_peer:.2f} | {f'>= {peer_target}' if peer_target else ''} | "
+                         f"{verdict(to_peer >= peer_target) if peer_target else ''} |")
+            else:
+                line += " | | |"
+            if self.postgres:
+                on_postgres = self.postgres[key]
+                pg_ratio = on_postgres.rps / on_postgres.floor_rps
+                to_sqlite = pg_ratio / ratio
+                line += (f" {pg_ratio:.3f} | {to_sqlite:.2f} | >= {POSTGRES_LIMIT} | "
+                         f"{verdict(to_sqlite >= POSTGRES_LIMIT)} |")
+            line += f" {load.p50_ms:.1f} | {load.p95_ms:.1f} |"
             if large_loads:
                 large = large_loads[key]
                 scale = large.p50_ms / load.p50_ms
                 line += (f" {large.p50_ms:.1f} | {large.p95_ms:.1f} | {scale:.2f} | <= {LARGE_DB_LATENCY_LIMIT} | "
-                         f"{'yes' if scale <= LARGE_DB_LATENCY_LIMIT else '**no**'} |")
+                         f"{verdict(scale <= LARGE_DB_LATENCY_LIMIT)} |")
             lines.append(line)
+        if peer is not None:
+            lines.append(f"\nConventional peer (bench/peer_app.py), signed-in request with no page work: "
+                         f"{peer.rps:,.0f} req/s, {peer.rps / peer.floor_rps:.3f} of the floor, "
+                         f"{peer.cpu_per_request * 1000:.2f} ms CPU per request.")
         return "\n".join(lines)
 
     def write(self, results: Results, pages: str) -> None:
@@ -431,7 +549,7 @@ class Run:
         print("\n" + table)
         for note in results.notes:
             print(f"note: {note}")
-        if self.args.quick or self.args.pages or self.args.skip_large:
+        if self.args.quick or self.args.pages or self.args.skip_large or self.args.skip_postgres or self.args.gthread:
             print("\nnot a full run: results.json and README.md are left as they were")
             return
         (BENCH / "results.json").write_text(json.dumps(results.rows, indent=2, ensure_ascii=False) + "\n")
@@ -452,7 +570,7 @@ class Run:
 
 
 class Exports:
-    """The completions CSV (reports.exports, `flask reports completions -o FILE`) vs the sqlite3 CLI."""
+    """The completions CSV (`flask reports completions -o FILE`) vs the database's own CLI on the same rows."""
 
     def __init__(self, run: Run, db_file: Path):
         self.run, self.db_file = run, db_file
@@ -469,45 +587,123 @@ class Exports:
         with sqlite3.connect(self.db_file) as connection:
             return connection.execute("SELECT count(*) FROM certificates").fetchone()[0]
 
+    def export(self, db: Path | str) -> tuple[int, dict]:
+        out = self.run.tmp / "export.csv"
+        env = {**os.environ, **self.run.db_env(db)}
+        figures = timed_child([sys.executable, "-m", "flask", "reports", "completions", "-o", str(out)],
+                              self.run.tmp / "peak.json", env=env, cwd=PROJECT)
+        rows = count_rows(out)
+        out.unlink()
+        return rows, figures
+
+    def cli(self, command: list[str], out: Path, **kwargs) -> tuple[int, dict]:
+        figures = timed_child(command, self.run.tmp / "peak.json", **kwargs)
+        rows = count_rows(out)
+        out.unlink()
+        return rows, figures
+
     def measure(self, rows_expected: int) -> None:
         log(f"\nExports at {rows_expected:,} certificates")
-        out = self.run.tmp / "export.csv"
-        env = {**os.environ, **self.run.db_env(self.db_file)}
-        peak = self.run.tmp / "peak.json"
-        app_seconds, app_rss = timed_child([sys.executable, "-m", "flask", "reports", "completions", "-o", str(out)],
-                                           peak, env=env, cwd=PROJECT)
-        with out.open("rb") as file:
-            app_rows = sum(1 for _ in file) - 1
-        out.unlink()
+        app_rows, app = self.export(self.db_file)
         cli_out = self.run.tmp / "export-sqlite3.csv"
         with cli_out.open("wb") as file:
-            cli_seconds, cli_rss = timed_child(["sqlite3", "-csv", "-header", str(self.db_file), COMPLETIONS_SQL],
-                                               peak, stdout=file)
-        with cli_out.open("rb") as file:
-            cli_rows = sum(1 for _ in file) - 1
-        cli_out.unlink()
+            cli_rows, cli = self.cli(["sqlite3", "-csv", "-header", str(self.db_file), COMPLETIONS_SQL], cli_out,
+                                     stdout=file)
+        self.record("SQLite", "sqlite3 -csv", app_rows, app, cli_rows, cli)
+
+    def measure_postgres(self, rows_expected: int) -> None:
+        """The same rows copied into PostgreSQL: our export on it vs `psql \\copy` of COMPLETIONS_SQL_POSTGRES."""
+        url = self.run.postgres_database("export")
+        if url is None:
+            return
+        log(f"\nExports on PostgreSQL at {rows_expected:,} certificates")
+        copied = copy_to_postgres(self.db_file, url)
+        log(f"  copied from SQLite: {copied}")
+        app_rows, app = self.export(url)
+        cli_out = self.run.tmp / "export-psql.csv"
+        query = " ".join(COMPLETIONS_SQL_POSTGRES.split()).rstrip(";")
+        cli_rows, cli = self.cli(["psql", "-X", "-q", url.replace("postgresql+psycopg://", "postgresql://"), "-c",
+                                  f"\\copy ({query}) TO '{cli_out}' WITH (FORMAT csv, HEADER)"], cli_out)
+        self.record("PostgreSQL", "psql \\copy", app_rows, app, cli_rows, cli)
+
+    def record(self, database: str, cli_name: str, app_rows: int, app: dict, cli_rows: int, cli: dict) -> None:
         if app_rows != cli_rows:
-            raise RuntimeError(f"the export wrote {app_rows} rows, sqlite3 {cli_rows}")
-        figure = {"rows": app_rows, "seconds": app_seconds, "rss_mb": app_rss / 1024, "cli_seconds": cli_seconds,
-                  "cli_rss_mb": cli_rss / 1024}
+            raise RuntimeError(f"the export wrote {app_rows} rows, {cli_name} {cli_rows}")
+        figure = {"database": database, "cli": cli_name, "rows": app_rows, "seconds": app["seconds"],
+                  "cpu_seconds": app["cpu_seconds"], "rss_mb": app["max_rss_kb"] / 1024,
+                  "cli_seconds": cli["seconds"], "cli_cpu_seconds": cli["cpu_seconds"],
+                  "cli_rss_mb": cli["max_rss_kb"] / 1024}
         self.figures.append(figure)
-        log(f"  flask reports completions: {app_rows:,} rows in {app_seconds:.1f} s ({app_rows / app_seconds:,.0f} rows/s), "
-            f"peak {figure['rss_mb']:.0f} MB; sqlite3 -csv: {cli_seconds:.1f} s, peak {figure['cli_rss_mb']:.0f} MB")
+        log(f"  flask reports completions ({database}): {app_rows:,} rows in {app['seconds']:.1f} s "
+            f"({app['cpu_seconds']:.1f} s CPU), peak {figure['rss_mb']:.0f} MB; {cli_name}: {cli['seconds']:.1f} s "
+            f"({cli['cpu_seconds']:.1f} s CPU in the client), peak {figure['cli_rss_mb']:.0f} MB")
 
     def report(self, results: Results) -> None:
         for figure in self.figures:
-            size = f"{figure['rows']:,} rows"
+            size = f"{figure['rows']:,} rows, {figure['database']}"
             results.add(f"completions export, {size}: rows per second", figure["rows"] / figure["seconds"], "rows/s",
                         digits=0)
             ratio = figure["seconds"] / figure["cli_seconds"]
-            results.add(f"completions export, {size}: time / sqlite3 CLI time", ratio,
+            results.add(f"completions export, {size}: time / {figure['cli']} time", ratio,
                         f"x ({figure['seconds']:.1f} s vs {figure['cli_seconds']:.1f} s)", f"<= {EXPORT_TIME_LIMIT}",
                         ratio <= EXPORT_TIME_LIMIT)
+            results.add(f"completions export, {size}: CPU time of the command", figure["cpu_seconds"], "s", digits=2)
             results.add(f"completions export, {size}: peak memory (max RSS)", figure["rss_mb"], "MB", digits=0)
-        if len(self.figures) == 2:
-            ratio = self.figures[1]["rss_mb"] / self.figures[0]["rss_mb"]
+        on_sqlite = [figure for figure in self.figures if figure["database"] == "SQLite"]
+        if len(on_sqlite) == 2:
+            ratio = on_sqlite[1]["rss_mb"] / on_sqlite[0]["rss_mb"]
             results.add("completions export: peak memory at the large size / the small size", ratio, "x",
                         f"<= {EXPORT_MEMORY_LIMIT}", ratio <= EXPORT_MEMORY_LIMIT)
+
+
+def count_rows(csv_file: Path) -> int:
+    with csv_file.open("rb") as file:
+        return sum(1 for _ in file) - 1
+
+
+def postgres_admin(statement: str) -> None:
+    """One statement on the PostgreSQL server's maintenance database, outside a transaction."""
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(statement)
+
+
+# What the PostgreSQL copy of the large database gets, parents first. The attempts' question
+# snapshots and answers (about 5 kB each) are not read by the export and are copied as empty
+# JSON, so the copy takes seconds instead of writing 6 GB again.
+COPIED_TABLES = ("users", "licences", "board_ids", "quiz_attempts", "course_completions", "evaluation_responses",
+                 "certificates")
+EMPTIED_COLUMNS = {("quiz_attempts", "questions"): "[]", ("quiz_attempts", "answers"): "{}"}
+
+
+def copy_to_postgres(db_file: Path, url: str) -> dict[str, int]:
+    """Copy the export's tables from the SQLite file into the (migrated, empty) PostgreSQL database at `url`."""
+    import sqlite3
+
+    import psycopg
+
+    copied = {}
+    source = sqlite3.connect(db_file)
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as target:
+        boolean = set(target.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE data_type = 'boolean'"))
+        for table in COPIED_TABLES:
+            columns = [row[1] for row in source.execute(f"PRAGMA table_info({table})")]
+            select_list = ", ".join(
+                f"'{EMPTIED_COLUMNS[table, column]}'" if (table, column) in EMPTIED_COLUMNS
+                else f"CASE {column} WHEN 1 THEN 't' WHEN 0 THEN 'f' END" if (table, column) in boolean
+                else column for column in columns)
+            count = 0
+            with target.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in source.execute(f"SELECT {select_list} FROM {table}"):
+                    copy.write_row(row)
+                    count += 1
+            copied[table] = count
+        target.commit()
+        target.execute("ANALYZE")
+    source.close()
+    return copied
 
 
 # The same rows and columns as reports.exports.completions_csv, in SQL for the sqlite3 CLI:
@@ -537,16 +733,39 @@ LEFT JOIN evaluation_responses e ON e.user_id = c.user_id AND e.course_slug = c.
 ORDER BY c.completion_date, c.id;
 """
 
+# The same statement for `psql \copy` on PostgreSQL (string_agg orders itself).
+COMPLETIONS_SQL_POSTGRES = """
+WITH lic AS (
+  SELECT user_id, string_agg(state || ' ' || number, '; ' ORDER BY id) AS licences FROM licences GROUP BY user_id
+), best AS (
+  SELECT user_id, course_slug, string_agg(objective_id || ': ' || best, '; ' ORDER BY objective_id) AS scores
+  FROM (SELECT user_id, course_slug, objective_id, round(max(100.0 * score / total))::integer AS best
+        FROM quiz_attempts WHERE passed GROUP BY user_id, course_slug, objective_id) AS bests
+  GROUP BY user_id, course_slug
+)
+SELECT c.learner_name AS learner, u.email, coalesce(u.profession, '') AS profession,
+       coalesce(lic.licences, '') AS licences, c.course_slug AS course, c.completion_date,
+       coalesce(best.scores, '') AS objective_scores,
+       CASE WHEN e.id IS NULL THEN 'no' ELSE 'yes' END AS evaluation_submitted,
+       c.approval_body AS body, c.approval_id AS credit_type, trim_scale(c.amount) AS amount, c.unit,
+       c.code AS certificate_code, c.status
+FROM certificates c
+JOIN users u ON u.id = c.user_id
+LEFT JOIN lic ON lic.user_id = c.user_id
+LEFT JOIN best ON best.user_id = c.user_id AND best.course_slug = c.course_slug
+LEFT JOIN evaluation_responses e ON e.user_id = c.user_id AND e.course_slug = c.course_slug
+ORDER BY c.completion_date, c.id;
+"""
 
-def timed_child(command: list[str], result: Path, **kwargs) -> tuple[float, int]:
-    """Run `command` through bench/peak.py; return (wall seconds, peak resident memory in kB)."""
+
+def timed_child(command: list[str], result: Path, **kwargs) -> dict:
+    """Run `command` through bench/peak.py: its wall seconds, CPU seconds and peak resident memory (kB)."""
     kwargs.setdefault("stdout", subprocess.DEVNULL)
     process = subprocess.run([sys.executable, str(BENCH / "peak.py"), str(result), *command], stderr=subprocess.PIPE,
                              **kwargs)
     if process.returncode != 0:
         raise RuntimeError(f"{command[:4]} failed: {process.stderr.decode(errors='replace')[-2000:]}")
-    figures = json.loads(result.read_text())
-    return figures["seconds"], figures["max_rss_kb"]
+    return json.loads(result.read_text())
 
 
 def main() -> None:
@@ -559,6 +778,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, help="floor-then-page pairs per page (the median counts)")
     parser.add_argument("--skip-large", action="store_true", help="no large database (and no exports)")
     parser.add_argument("--skip-exports", action="store_true")
+    parser.add_argument("--skip-postgres", action="store_true", help="no PostgreSQL pages or export")
+    parser.add_argument("--gthread", type=int, metavar="THREADS",
+                        help="gthread workers with this many threads each (default: sync workers)")
     parser.add_argument("--pages", help="only these pages, comma-separated (signed-in-nothing,public-nothing,module,"
                         "course,quiz,submit,claim,pdf,verify): for trying a change; results.json and README.md are "
                         "not written")

@@ -73,6 +73,27 @@ class Server:
         if self in Server.running:
             Server.running.remove(self)
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its workers, including workers that have exited.
+
+        The master's cutime/cstime hold the CPU time of the workers it has reaped (recycled
+        after max_requests); the live workers' own time is added from /proc.
+        """
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def fields(pid: int) -> list[str]:
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().rsplit(")", 1)[1].split()
+
+        master = fields(self.process.pid)
+        total = sum(int(value) for value in master[11:15])  # utime, stime, cutime, cstime
+        for child in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split():
+            try:
+                total += sum(int(value) for value in fields(int(child))[11:13])
+            except FileNotFoundError:
+                pass  # exited between the two reads: its time is in the master's cutime now, or at the next read
+        return total / tick
+
     def get(self, path: str, cookie: str = "", user_agent: str = "ce-bench") -> tuple[int, bytes, float]:
         """One request, no redirects followed: (status, body, seconds)."""
         request = urllib.request.Request(self.base + path, headers={"Cookie": cookie, "User-Agent": user_agent})
@@ -110,15 +131,27 @@ class Load:
     bad: int  # responses without the expected status
     exhausted: int  # BENCH_ONCE runs that ran out of requests to send
     first_bad: str
+    cpu_seconds: float = 0.0  # the server's CPU time during the run (Server.cpu_seconds)
+    floor_rps: float = 0.0  # set by bench.py: the floor run next to this one
+    floor_cpu_per_request: float = 0.0
+
+    @property
+    def cpu_per_request(self) -> float:
+        return self.cpu_seconds / self.requests if self.requests else 0.0
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
 
 
-def wrk(base: str, requests_file: Path, *, seconds: float, connections: int, expect: int = 200,
+def wrk(server: "Server", requests_file: Path, *, seconds: float, connections: int, expect: int = 200,
         once: bool = False) -> Load:
-    """Run wrk against `base` replaying `requests_file`; one thread (wrk is not the bottleneck)."""
+    """Run wrk against `server` replaying `requests_file`; one thread (wrk is not the bottleneck).
+
+    The server's CPU time is read before and after, for the CPU per request.
+    """
+    base = server.base
+    cpu_before = server.cpu_seconds()
     env = {**os.environ, "BENCH_REQUESTS": str(requests_file), "BENCH_EXPECT": str(expect),
            "BENCH_ONCE": "1" if once else "0"}
     command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
@@ -127,10 +160,11 @@ def wrk(base: str, requests_file: Path, *, seconds: float, connections: int, exp
     line = next((line for line in result.stdout.splitlines() if line.startswith("BENCH_JSON ")), None)
     if result.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    cpu = server.cpu_seconds() - cpu_before
     data = json.loads(line.removeprefix("BENCH_JSON "))
     errors = data["connect_errors"] + data["read_errors"] + data["write_errors"] + data["timeouts"]
     return Load(
         requests=data["requests"], seconds=data["duration_us"] / 1e6, p50_ms=data["p50_us"] / 1000,
         p95_ms=data["p95_us"] / 1000, p99_ms=data["p99_us"] / 1000, errors=errors, bad=data["bad"],
-        exhausted=data["exhausted"], first_bad=data["first_bad"],
+        exhausted=data["exhausted"], first_bad=data["first_bad"], cpu_seconds=cpu,
     )

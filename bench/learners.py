@@ -66,7 +66,7 @@ def _profile(index: int) -> dict:
         return {"profession": "physician", "birth_month": 1 + index % 12, "birth_day": 1 + index % 28,
                 "licences": [("NY", f"MD-{index}")], "boards": ["ABIM", "ABP", "ABA", "ABS", "ABPath"]}
     return {"profession": "nurse", "birth_month": None, "birth_day": None,
-            "licences": [("CA", f"RN-{index}"), ("FL", f"RN-{index}"), ("AL", f"RN-{index}")], "boards": []}
+            "licences": [("CA", f"RN-{index}"), ("FL", f"RN9{index:06d}"), ("AL", f"RN-{index}")], "boards": []}
 
 
 def _add_users(prefix: str, count: int, password_hash: str, profiles: bool) -> list[int]:
@@ -185,9 +185,11 @@ class Cookies:
         self.app = app
         with app.test_request_context("/", headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
             from accounts.sessions import start_session
+            from course.core.security import keep_signed_csrf_token
 
             start_session(SimpleUser())
             self.csrf_token = generate_csrf()  # stored raw in the session, signed in the form
+            keep_signed_csrf_token(None)  # and kept signed, as after the first page with a form
             self.template = dict(session)
         self.serializer = app.session_interface.get_signing_serializer(app)
         self.name = app.config["SESSION_COOKIE_NAME"]
@@ -200,12 +202,9 @@ class Cookies:
 
 
 class SimpleUser:
-    """Enough of a user for flask_login.login_user; the id is replaced per learner."""
+    """Enough of a user for accounts.sessions.start_session; the id is replaced per learner."""
 
-    is_active = True
-
-    def get_id(self) -> str:
-        return "0.1"
+    id, session_version, role, name = 0, 1, "learner", ""
 
 
 def write_requests(path: Path, lines: list[tuple[str, str, str, str]]) -> Path:

@@ -1,4 +1,4 @@
-"""Run a command; write its wall time and peak resident memory (kB) as JSON to the file named first.
+"""Run a command; write its wall time, CPU time and peak resident memory (kB) as JSON to the file named first.
 
     python bench/peak.py RESULT_FILE COMMAND [ARGS...]
 
@@ -24,7 +24,8 @@ def main() -> None:
     _, status, usage = os.wait4(pid, 0)
     seconds = time.perf_counter() - started
     with open(result_file, "w") as out:
-        json.dump({"seconds": seconds, "max_rss_kb": usage.ru_maxrss, "exit": os.waitstatus_to_exitcode(status)}, out)
+        json.dump({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime, "max_rss_kb": usage.ru_maxrss,
+                   "exit": os.waitstatus_to_exitcode(status)}, out)
     sys.exit(0 if os.waitstatus_to_exitcode(status) == 0 else 1)
 
 

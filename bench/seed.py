@@ -203,8 +203,10 @@ def seed(db_file: Path, *, users: int, attempts: int, certificates: int, tag: st
         buffers["users"].append((user_id, f"{tag}-{index}@seed.example.org", name, password_hash, profession,
                                  birth[0], birth[1], stamp(created)))
         states = sorted({weighted(rng, STATES) for _ in range(rng.choice((1, 1, 1, 2, 3)))})
+        numbers = {state: (f"RN9{rng.randrange(10**6):06d}" if state == "FL" else f"{state}-{rng.randrange(10**7):07d}",)
+                   for state in states}  # Florida's in the form CE Broker matches (RN9123456)
         for state in states:
-            buffers["licences"].append((user_id, state, f"{state}-{rng.randrange(10**7):07d}"))
+            buffers["licences"].append((user_id, state, numbers[state][0]))
         boards = {}
         if profession == "physician" and rng.random() < 0.6:
             board = weighted(rng, BOARDS)
@@ -251,7 +253,7 @@ def seed(db_file: Path, *, users: int, attempts: int, certificates: int, tag: st
         if completer[index]:
             completed_at = min(last_pass, now)
             buffers["course_completions"].append((user_id, slug, stamp(completed_at), version))
-            learner = Learner(profession, frozenset(states), MappingProxyType(boards), *birth)
+            learner = Learner(profession, frozenset(states), MappingProxyType(numbers), MappingProxyType(boards), *birth)
             completed_on = completed_at.date()
             offers = offered_credit(course, provider, learner, completed_on, moc_consent=True)
             claimable = [o for o in offers if not o.missing]

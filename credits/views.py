@@ -6,12 +6,14 @@ from dataclasses import dataclass
 import segno
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import Session
 from werkzeug.http import dump_options_header
 
 from course.content.model import Course
 from course.content.store import course_or_404, current_catalogue
 from course.core.clock import now
-from course.core.database import owned_or_404, take_write_lock
+from accounts.sessions import account_of
+from course.core.database import owned_or_404, reads, take_write_lock
 from course.core.extensions import db, limiter
 from course.core.input_checks import accepts_files
 from course.core.filters import calendar_day, format_amount
@@ -105,7 +107,7 @@ class Refusal:
 @bp.route("/courses/<slug>/credit")
 @login_required
 def claim_page(slug: str):
-    return _render_claim_page(course_or_404(slug))
+    return _render_claim_page(reads(), course_or_404(slug))
 
 
 @bp.route("/courses/<slug>/credit/<approval_id>", methods=["POST"])
@@ -115,16 +117,16 @@ def claim(slug: str, approval_id: str):
     form = ClaimForm(prefix=approval_id)
     if not form.validate_on_submit():
         refusal = Refusal(approval_id, "Your form expired. Please reload the page and claim again.", 400)
-        return _render_claim_page(course, refusal)
+        return _render_claim_page(db.session, course, refusal)
     claim_request = ClaimRequest(amount=form.amount.data, attested=form.attested.data,
                                  moc_consent=form.moc_consent.data)
     try:
         certificate, issued_now = claim_credit(
-            db.session, user=current_user, course=course, provider=current_catalogue().provider,
+            db.session, user=account_of(db.session, current_user), course=course, provider=current_catalogue().provider,
             approval_id=approval_id, request=claim_request, now=now(),
         )
     except CreditError as error:
-        return _render_claim_page(course, Refusal(approval_id, error.message, error.status, error.field))
+        return _render_claim_page(db.session, course, Refusal(approval_id, error.message, error.status, error.field))
     db.session.commit()
     if issued_now:
         flash(f"Your certificate for {format_amount(certificate.amount)} {certificate.unit} is ready.", "success")
@@ -133,8 +135,9 @@ def claim(slug: str, approval_id: str):
     return redirect(url_for("credits.certificate_page", certificate_id=certificate.id), code=303)
 
 
-def _render_claim_page(course: Course, refusal: Refusal | None = None):
-    standing = claim_options(db.session, current_user, course, current_catalogue().provider,
+def _render_claim_page(session: Session, course: Course, refusal: Refusal | None = None):
+    """The claim page, read through `session`: `reads()` for a GET, `db.session` after a refused claim."""
+    standing = claim_options(session, account_of(session, current_user), course, current_catalogue().provider,
                              today=calendar_day(now()))
     forms = {}
     for option in standing.options:
@@ -155,7 +158,7 @@ def _render_claim_page(course: Course, refusal: Refusal | None = None):
 @bp.route("/certificates/<int:certificate_id>")
 @login_required
 def certificate_page(certificate_id: int):
-    certificate = owned_or_404(Certificate, certificate_id, current_user.id)
+    certificate = owned_or_404(Certificate, certificate_id, current_user.id, reads())
     url = verify_url(certificate.code)
     return render_template("credits/certificate.html", certificate=certificate, verify_url=url, qr_src=qr_data_uri(url))
 
@@ -163,7 +166,7 @@ def certificate_page(certificate_id: int):
 @bp.route("/certificates/<int:certificate_id>.pdf")
 @login_required
 def certificate_download(certificate_id: int):
-    certificate = owned_or_404(Certificate, certificate_id, current_user.id)
+    certificate = owned_or_404(Certificate, certificate_id, current_user.id, reads())
     filename = f"certificate-{certificate.course_slug}-{certificate.approval_id}-{certificate.id}.pdf"
     return _pdf_response(certificate.document.pdf, filename)
 
@@ -191,7 +194,7 @@ def verify(code: str):
 
     Asked for `application/vc+ld+json`, the same URL (the credential's id) answers with the credential.
     """
-    certificate = find_by_code(db.session, code) if CODE_RE.fullmatch(code) else None
+    certificate = find_by_code(reads(), code) if CODE_RE.fullmatch(code) else None
     if _wants_credential():
         if certificate is None:
             return _json_response({"error": "No certificate has this verification code."}, "application/json", 404)
@@ -298,8 +301,8 @@ def verify_badge():
 @bp.route("/transcript")
 @login_required
 def transcript():
-    certificates = certificates_of(db.session, current_user.id)
-    notes = transcript_notes(current_app._get_current_object(), db.session, current_user.id, certificates)
+    certificates = certificates_of(reads(), current_user.id)
+    notes = transcript_notes(current_app._get_current_object(), reads(), current_user.id, certificates)
     return render_template("credits/transcript.html", certificates=certificates, totals=credit_totals(certificates),
                            notes=notes)
 
@@ -307,7 +310,7 @@ def transcript():
 @bp.route("/transcript.pdf")
 @login_required
 def transcript_download():
-    certificates = certificates_of(db.session, current_user.id)
+    certificates = certificates_of(reads(), current_user.id)
     today = calendar_day(now())
     pdf = transcript_pdf(current_user.name, certificates, credit_totals(certificates), today, verify_url)
     return _pdf_response(pdf, f"transcript-{today.isoformat()}.pdf")

@@ -62,8 +62,9 @@ class QuizAttempt(db.Model):
         return None if self.score is None else round(100 * self.score / self.total)
 
 
-# An objective's best passed score in percent, as the course page, the quiz page, the
-# completion check and the completions export show it.
+# An objective's best passed score in percent, as the course page, the quiz page and the
+# completion check show it (the completions export writes it rounded, as text made in SQL:
+# reports.exports.completions_query).
 best_passed_percent = func.max(case((QuizAttempt.passed.is_(True), 100.0 * QuizAttempt.score / QuizAttempt.total)))
 
 

@@ -28,7 +28,7 @@ class ModuleRead(db.Model):
 
 def record_module_read(session: Session, user_id: int, course_slug: str, module_id: str) -> bool:
     """Record that the learner opened a module; True the first time, False after that."""
-    if module_id in modules_read(session, user_id, course_slug):
+    if module_was_read(session, user_id, course_slug, module_id):
         return False
     try:
         with session.begin_nested():
@@ -36,6 +36,12 @@ def record_module_read(session: Session, user_id: int, course_slug: str, module_
     except IntegrityError:  # the same learner opened it in another tab at the same moment
         return False
     return True
+
+
+def module_was_read(session: Session, user_id: int, course_slug: str, module_id: str) -> bool:
+    return session.scalar(select(select(ModuleRead.id).where(
+        ModuleRead.user_id == user_id, ModuleRead.course_slug == course_slug, ModuleRead.module_id == module_id,
+    ).exists())) or False
 
 
 def modules_read(session: Session, user_id: int, course_slug: str) -> set[str]:

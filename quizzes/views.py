@@ -6,7 +6,7 @@ from wtforms import ValidationError
 
 from course.content.store import course_or_404
 from course.core.clock import now
-from course.core.database import owned_or_404
+from course.core.database import owned_or_404, reads
 from course.core.extensions import csrf, db
 
 from .attempts import (
@@ -37,20 +37,20 @@ def quiz_intro(slug: str, objective_id: str):
             attempt = start_attempt(db.session, current_user.id, course, objective_id, now())
         except QuizRefused as refusal:
             db.session.rollback()
-            return _intro(course, objective, refusal.message), refusal.status
+            return _intro(db.session, course, objective, refusal.message), refusal.status
         db.session.commit()
         return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id))
-    refusal = quiz_refusal(db.session, current_user.id, course, objective_id)
-    return _intro(course, objective, refusal), 403 if refusal else 200
+    refusal = quiz_refusal(reads(), current_user.id, course, objective_id)
+    return _intro(reads(), course, objective, refusal), 403 if refusal else 200
 
 
-def _intro(course, objective, refusal):
+def _intro(session, course, objective, refusal):
     return render_template(
         "quizzes/intro.html", course=course, objective=objective, refusal=refusal,
         module=course.module_for_objective(objective.id),
-        attempts=attempts_for(db.session, current_user.id, course.slug, objective.id),
-        open_attempt=open_attempt(db.session, current_user.id, course, objective.id),
-        allowance=attempt_allowance(db.session, current_user.id, course, objective.id, now()),
+        attempts=attempts_for(session, current_user.id, course.slug, objective.id),
+        open_attempt=open_attempt(session, current_user.id, course, objective.id),
+        allowance=attempt_allowance(session, current_user.id, course, objective.id, now()),
         minimum_right=minimum_right(course.pass_mark, course.quiz.questions_per_attempt),
     )
 
@@ -58,7 +58,7 @@ def _intro(course, objective, refusal):
 @bp.route("/quiz/attempts/<int:attempt_id>")
 @login_required
 def attempt_page(attempt_id: int):
-    attempt = owned_or_404(QuizAttempt, attempt_id, current_user.id)
+    attempt = owned_or_404(QuizAttempt, attempt_id, current_user.id, reads())
     course = course_or_404(attempt.course_slug)
     if attempt.status == "open":
         return _question_form(course, attempt, {}, {})
@@ -110,8 +110,8 @@ def _results(course, attempt):
         "quizzes/results.html", course=course, attempt=attempt,
         objective=_objective_or_404(course, attempt.objective_id),
         reveal=reveals_answers(course.quiz, attempt.passed),
-        allowance=attempt_allowance(db.session, current_user.id, course, attempt.objective_id, now()),
-        completed_the_quizzes=completed_the_quizzes(db.session, attempt),
+        allowance=attempt_allowance(reads(), current_user.id, course, attempt.objective_id, now()),
+        completed_the_quizzes=completed_the_quizzes(reads(), attempt),
     )
 
 
@@ -120,7 +120,7 @@ def _results(course, attempt):
 def history(slug: str):
     course = course_or_404(slug)
     return render_template(
-        "quizzes/history.html", course=course, attempts=attempts_for(db.session, current_user.id, slug),
+        "quizzes/history.html", course=course, attempts=attempts_for(reads(), current_user.id, slug),
         objectives={o.id: o.text for o in course.objectives},
-        statuses=objective_statuses(db.session, current_user.id, course, modules_read(db.session, current_user.id, slug)),
+        statuses=objective_statuses(reads(), current_user.id, course, modules_read(reads(), current_user.id, slug)),
     )

@@ -1,40 +1,39 @@
 """Completion reports and exports for administrators (reporting to regulators is in batches.py and files.py).
 
-Every export is a table (reports.tables: a header and an iterator of rows), written as CSV lines
-or an XLSX workbook, so a caller can stream it to a browser or a file in constant memory
-whatever the number of rows:
+Every export is a table (reports.tables: a header and an iterator of rows) read by one SQL
+statement, written as CSV lines or an XLSX workbook in constant memory whatever the number of
+rows:
 
-- the rows come from one SELECT executed with `yield_per` (a server-side cursor on
-  PostgreSQL; SQLite steps through its cursor), read a chunk at a time;
-- what a row needs from other tables comes with it (whether the evaluation was submitted: an
-  EXISTS in the same SELECT) or is fetched once per chunk for the learners in that chunk
-  (licences, best quiz scores: one query each), never one query per row and never for all
-  learners at once;
-- nothing accumulates across chunks.
+- the statement is executed with `yield_per` (a server-side cursor on PostgreSQL; SQLite steps
+  through its cursor) and read a chunk at a time; nothing accumulates across chunks;
+- what a row needs from other tables comes with it, computed by the database: whether the
+  evaluation was submitted (EXISTS), the learner's licences, their numbers per state and best
+  passed scores (ordered string aggregates: `group_concat` on SQLite, `string_agg` on
+  PostgreSQL, see `_joined_per`), never a query per row or per chunk;
+- the completions export's cells are text made in SQL (dates, amounts without trailing zeros,
+  scores rounded half to even as Python's `round` does), so Python only writes them.
 
-Spreadsheet formula injection: every cell of every export goes through `neutralise`, which
-puts an apostrophe before a leading =, +, -, @, tab or carriage return (OWASP's advice for CSV
-injection). It applies to every cell alike, numbers included: amounts and dates never start
-with those characters, so no real value is altered, and no column can be forgotten.
+Spreadsheet formula injection: the one writer (reports.tables) neutralises every cell of every
+export, whatever made it.
 """
 import json
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, String, Subquery, case, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 
 from accounts.models import Licence, User
 from course.content.model import Catalogue, EvaluationItem, Provider
 from course.core.clock import start_of_day
-from course.core.filters import calendar_day, format_amount
+from course.core.filters import calendar_day
 from credits.models import Certificate, EvaluationResponse
-from quizzes.models import QuizAttempt, best_passed_percent
+from quizzes.models import QuizAttempt
 
-from .tables import FORMATS, LINE_END, Table, csv_lines, neutralise, write_xlsx  # noqa: F401 (LINE_END, neutralise: files.py)
+from .tables import Table, csv_lines, write_xlsx
 
 BATCH_SIZE = 1000
 
@@ -98,15 +97,13 @@ def _certificate_filters(query: Select, filters: ReportFilters) -> Select:
 # --- Completions: one row per certificate -----------------------------------------------
 
 
-def completions_query(filters: ReportFilters) -> Select:
-    """Certificates matching `filters` (every status) with their learners, by completion date."""
+def completed_certificates(filters: ReportFilters) -> Select:
+    """Certificates matching `filters` (every status) with their learners, by completion date: the report page's rows."""
     query = (
         select(
             Certificate.id, Certificate.user_id, Certificate.learner_name, User.email, User.profession,
             Certificate.course_slug, Certificate.completion_date, Certificate.approval_body,
             Certificate.approval_id, Certificate.amount, Certificate.unit, Certificate.code, Certificate.status,
-            Certificate.course_title, Certificate.issued_at, Certificate.approval_number,
-            Certificate.pharmacology_hours,
         )
         .join(User, User.id == Certificate.user_id)
         .order_by(Certificate.completion_date, Certificate.id)
@@ -156,82 +153,118 @@ COMPLETION_COLUMNS = (
     "evaluation_submitted", "body", "credit_type", "amount", "unit", "certificate_code", "status",
     "course_title", "issue_date", "approval_number", "provider_number", "pharmacology_hours",
 )  # then one "licence_XX" column per state in which a learner in the export holds a licence
+ISSUE_DATE = COMPLETION_COLUMNS.index("issue_date")
+SEPARATOR = "; "  # between the licences, and between the objectives' scores, in one cell
 
 
-@dataclass(frozen=True)
-class _LearnerFacts:
-    """What the completion rows of one chunk need from the licences and quiz attempts tables."""
+def _joined_per(dialect: str, rows: Select, keys: int) -> Subquery:
+    """`rows` (key columns, a text value, then what orders it) grouped by the keys, the values joined by SEPARATOR.
 
-    licences: dict[int, str]  # user id -> "NY 123; CA 456"
-    numbers_by_state: dict[int, dict[str, str]]  # user id -> {"NY": "123"}
-    scores: dict[tuple[int, str], str]  # (user id, course) -> "objective: 80; other: 100"
+    PostgreSQL orders inside `string_agg`. SQLite's `group_concat` (before 3.44, no ORDER BY of
+    its own) joins in the order it reads, so it reads a subquery ordered by the keys, then the
+    order: grouped by the keys, that order is kept within each group.
+    """
+    columns = list(rows.selected_columns)
+    key_columns, value, order = columns[:keys], columns[keys], columns[keys + 1:]
+    if dialect == "postgresql":
+        listed = rows.subquery()
+        keyed = [listed.c[column.name] for column in key_columns]
+        joined = func.string_agg(listed.c[value.name], aggregate_order_by(
+            literal(SEPARATOR), *(listed.c[column.name] for column in order)))
+    else:
+        listed = rows.order_by(*key_columns, *order).subquery()
+        keyed = [listed.c[column.name] for column in key_columns]
+        joined = func.group_concat(listed.c[value.name], SEPARATOR)
+    return select(*keyed, joined.label("joined")).group_by(*keyed).subquery()
 
 
-def _learner_facts(session: Session, rows: list[Row]) -> _LearnerFacts:
-    user_ids = list({row.user_id for row in rows})
-    courses = list({row.course_slug for row in rows})
-    connection = session.connection()  # Core, not ORM, results: these rows are plain values
-    licences: dict[int, list[str]] = defaultdict(list)
-    by_state: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for user_id, state, number in connection.execute(
-        select(Licence.user_id, Licence.state, Licence.number)
-        .where(Licence.user_id.in_(user_ids)).order_by(Licence.user_id, Licence.id)
-    ):
-        licences[user_id].append(f"{state} {number}")
-        by_state[user_id][state].append(number)
-    scores: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for user_id, course, objective, best in connection.execute(
-        select(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id, best_passed_percent)
-        .where(QuizAttempt.user_id.in_(user_ids), QuizAttempt.course_slug.in_(courses), QuizAttempt.passed.is_(True))
-        .group_by(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id)
-        .order_by(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id)
-    ):
-        scores[user_id, course].append(f"{objective}: {round(best)}")
-    return _LearnerFacts(
-        {user_id: "; ".join(entries) for user_id, entries in licences.items()},
-        {user_id: {state: "; ".join(numbers) for state, numbers in states.items()} for user_id, states in by_state.items()},
-        {key: "; ".join(entries) for key, entries in scores.items()},
-    )
+def _as_text(dialect: str, column: ColumnElement) -> ColumnElement[str]:
+    """A date as YYYY-MM-DD, an amount as `format_amount` writes it (1.2500 -> 1.25, 1.0000 -> 1)."""
+    if dialect == "postgresql":
+        if column.type.python_type is date:
+            return func.to_char(column, "YYYY-MM-DD")
+        return cast(func.trim_scale(column), String)
+    # SQLite keeps dates as YYYY-MM-DD text, and a NUMERIC amount as an integer when it is whole.
+    return cast(column, String)
+
+
+def _rounded_percent(score, total) -> ColumnElement[int]:
+    """round(100 * score / total) in integers, half to even like Python's round (62.5 -> 62, 87.5 -> 88)."""
+    whole, rest = (100 * score) // total, (100 * score) % total
+    return whole + case((2 * rest > total, 1), (2 * rest == total, whole % 2), else_=0)
 
 
 def licence_states(session: Session, filters: ReportFilters) -> list[str]:
-    """The states in which learners with a certificate matching `filters` hold a licence: the per-state columns."""
-    held = aliased(Licence)  # apart from the Licence of the state filter's EXISTS
+    """The states in which learners with a certificate matching `filters` hold licences, for the per-state columns."""
+    held = aliased(Licence)  # not the Licence of the state filter's EXISTS
     query = (select(held.state).distinct().join(User, User.id == held.user_id)
              .join(Certificate, Certificate.user_id == User.id).order_by(held.state))
     return list(session.scalars(_certificate_filters(query, filters)))
 
 
-def _provider_numbers(provider: Provider | None) -> dict[str, str]:
-    """The provider's own number with each body that reports through CE Broker, by approval id (provider.yaml)."""
-    if provider is None:
-        return {}
-    return {approval.id: approval.ce_broker.provider_number for approval in provider.approvals.values()
-            if approval.ce_broker is not None}
+def _state_numbers(dialect: str, states: Sequence[str]) -> Subquery:
+    """Per learner, the licence numbers held in each of `states` (joined by SEPARATOR), as columns named by state."""
+    ordered = select(Licence.user_id, Licence.state, Licence.number, Licence.id).subquery()
+    if dialect != "postgresql":  # group_concat joins in the order it reads (see _joined_per)
+        ordered = select(ordered).order_by(ordered.c.user_id, ordered.c.id).subquery()
+    columns = []
+    for state in states:
+        number = case((ordered.c.state == state, ordered.c.number))
+        joined = (func.string_agg(number, aggregate_order_by(literal(SEPARATOR), ordered.c.id))
+                  if dialect == "postgresql" else func.group_concat(number, SEPARATOR))
+        columns.append(joined.label(state))
+    return select(ordered.c.user_id, *columns).group_by(ordered.c.user_id).subquery()
 
 
-def _completion_rows(session: Session, filters: ReportFilters, provider: Provider | None, states: list[str],
-                     batch_size: int) -> Iterator[list[str]]:
-    evaluated = select(EvaluationResponse.id).where(
-        EvaluationResponse.user_id == Certificate.user_id, EvaluationResponse.course_slug == Certificate.course_slug,
-    ).exists()
-    query = completions_query(filters).add_columns(evaluated.label("evaluated"))
-    provider_numbers = _provider_numbers(provider)
-    zone = provider.zone if provider else None
-    for chunk in streamed_chunks(session, query, batch_size):
-        facts = _learner_facts(session, chunk)
-        for (_, user_id, learner_name, email, profession, course, completed_on, body, approval_id, amount, unit, code,
-             status, course_title, issued_at, approval_number, pharmacology_hours, was_evaluated) in chunk:
-            numbers = facts.numbers_by_state.get(user_id, {})
-            yield [
-                learner_name, email, profession or "", facts.licences.get(user_id, ""), course,
-                completed_on.isoformat(), facts.scores.get((user_id, course), ""), "yes" if was_evaluated else "no",
-                body, approval_id, format_amount(amount), unit, code, status,
-                course_title, calendar_day(issued_at, zone).isoformat(), approval_number or "",
-                provider_numbers.get(approval_id, ""),
-                format_amount(pharmacology_hours) if pharmacology_hours is not None else "",
-                *(numbers.get(state, "") for state in states),
-            ]
+def completions_query(filters: ReportFilters, dialect: str, states: Sequence[str] = (),
+                      provider_numbers: dict[str, str] | None = None) -> Select:
+    """The completions export in one statement: a row of text cells (COMPLETION_COLUMNS, then one
+    per state of `states`) per certificate.
+
+    Every status, by completion date; `dialect` is the database's (`session.bind.dialect.name`).
+    Licences and best scores are aggregated once per learner (and course) and joined, as a
+    reporting query would be written by hand. `provider_numbers` maps approval ids to the
+    provider's number with that body (provider.yaml). The issue date comes as the stored
+    timestamp: it is written as the provider's calendar day in Python (`completions_table`),
+    since SQLite has no time zones.
+    """
+    licences = _joined_per(dialect, select(
+        Licence.user_id, (Licence.state + " " + Licence.number).label("entry"), Licence.id), keys=1)
+    per_state = _state_numbers(dialect, states) if states else None
+    best = (
+        select(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id,
+               func.max(_rounded_percent(QuizAttempt.score, QuizAttempt.total)).label("best"))
+        .where(QuizAttempt.passed.is_(True))
+        .group_by(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id)
+        .subquery()
+    )
+    scores = _joined_per(dialect, select(
+        best.c.user_id, best.c.course_slug, (best.c.objective_id + ": " + cast(best.c.best, String)).label("entry"),
+        best.c.objective_id), keys=2)
+    cells = (
+        Certificate.learner_name, User.email, func.coalesce(User.profession, ""),
+        func.coalesce(licences.c.joined, ""), Certificate.course_slug, _as_text(dialect, Certificate.completion_date),
+        func.coalesce(scores.c.joined, ""), case((EvaluationResponse.id.is_(None), "no"), else_="yes"),
+        Certificate.approval_body, Certificate.approval_id, _as_text(dialect, Certificate.amount), Certificate.unit,
+        Certificate.code, Certificate.status, Certificate.course_title, Certificate.issued_at,
+        func.coalesce(Certificate.approval_number, ""),
+        case(provider_numbers, value=Certificate.approval_id, else_="") if provider_numbers else literal(""),
+        func.coalesce(_as_text(dialect, Certificate.pharmacology_hours), ""),
+        *(func.coalesce(per_state.c[state], "") for state in states),
+    )
+    names = (*COMPLETION_COLUMNS, *(f"licence_{state}" for state in states))
+    query = (
+        select(*(cell.label(name) for name, cell in zip(names, cells, strict=True)))
+        .join_from(Certificate, User, User.id == Certificate.user_id)
+        .outerjoin(licences, licences.c.user_id == Certificate.user_id)
+        .outerjoin(scores, (scores.c.user_id == Certificate.user_id) & (scores.c.course_slug == Certificate.course_slug))
+        .outerjoin(EvaluationResponse, (EvaluationResponse.user_id == Certificate.user_id)
+                   & (EvaluationResponse.course_slug == Certificate.course_slug))
+        .order_by(Certificate.completion_date, Certificate.id)
+    )
+    if per_state is not None:
+        query = query.outerjoin(per_state, per_state.c.user_id == Certificate.user_id)
+    return _certificate_filters(query, filters)
 
 
 def completions_table(session: Session, filters: ReportFilters, provider: Provider | None = None, *,
@@ -244,8 +277,20 @@ def completions_table(session: Session, filters: ReportFilters, provider: Provid
     where it reports through CE Broker; `licence_XX` holds the learner's licence numbers in XX.
     """
     states = licence_states(session, filters)
+    numbers = {approval.id: approval.ce_broker.provider_number
+               for approval in (provider.approvals.values() if provider else ()) if approval.ce_broker}
+    query = completions_query(filters, session.get_bind().dialect.name, states, numbers)
     header = (*COMPLETION_COLUMNS, *(f"licence_{state}" for state in states))
-    return header, _completion_rows(session, filters, provider, states, batch_size)
+    zone = provider.zone if provider else None
+
+    def rows() -> Iterator[list[str]]:
+        for chunk in streamed_chunks(session, query, batch_size):
+            for row in chunk:
+                cells = list(row)
+                cells[ISSUE_DATE] = calendar_day(cells[ISSUE_DATE], zone).isoformat()
+                yield cells
+
+    return header, rows()
 
 
 def completions_csv(session: Session, filters: ReportFilters, provider: Provider | None = None, *,

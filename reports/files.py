@@ -28,7 +28,8 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .exports import BATCH_SIZE, LINE_END, neutralise, streamed_chunks
+from .exports import BATCH_SIZE, streamed_chunks
+from .tables import LINE_END, neutralise
 from .models import ReportBatch, ReportBatchItem
 
 PARS_HEADER = (

@@ -18,9 +18,8 @@ from course.core.extensions import db
 from course.core.operator import host, os_user
 from accounts.models import User
 from credits.models import Certificate, EvaluationResponse
-from reports.exports import (
-    COMPLETION_COLUMNS, EXPORTS, ReportFilters, completions_csv, evaluations_csv, neutralise,
-)
+from reports.exports import COMPLETION_COLUMNS, EXPORTS, ReportFilters, completions_csv, evaluations_csv
+from reports.tables import neutralise
 from tests.factories import (
     certificate_fields, complete_course, csrf_token, make_attempt, make_certificate, make_user, sign_in_as,
     submit_evaluation,

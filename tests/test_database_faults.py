@@ -116,3 +116,20 @@ def test_database_connection_lost_mid_request(postgres_client, monkeypatch):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(QuizAttempt, attempt.id).score == 3
+
+
+def test_lost_read_connection_is_replaced_without_a_failed_request(postgres_client):
+    """The connection a worker keeps for reads (course.core.database) is terminated by the server:
+    the next request pings it, finds it gone and works on a new connection."""
+    client = postgres_client
+    make_user(email="kim@example.org")
+    sign_in(client, "kim@example.org")
+    assert client.get("/courses/sample-course").status_code == 200
+    kept = client.application.extensions["kept_connections"].connection()  # this thread's, as the requests use
+    backend = kept.execute(text("SELECT pg_backend_pid()")).scalar()
+    db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    db.session.commit()
+
+    assert client.get("/courses/sample-course").status_code == 200
+    replacement = client.application.extensions["kept_connections"].connection()
+    assert replacement.execute(text("SELECT pg_backend_pid()")).scalar() != backend

@@ -1,9 +1,12 @@
-"""Security headers on every response, and which proxy's forwarded headers are believed.
+"""Security headers on every response, which proxy's forwarded headers are believed, and the
+CSRF token signed once per session rather than per page.
 
 Pages are never framed (`frame-ancestors 'none'`) unless a request sets `g.frame_ancestors` to
 the origins that may frame it (the LTI package does, for a learning system's platform), and
 forms post only to this site unless a request adds origins in `g.form_action`.
 """
+import time
+
 from flask import Flask, current_app, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -51,6 +54,31 @@ def add_security_headers(response):
     return response
 
 
+# Flask-WTF keeps the session's raw CSRF token under "csrf_token" and signs it, with a
+# timestamp, for each request that renders a form (`generate_csrf`, cached in `g.csrf_token`).
+# The signed token is kept in the session beside it, with when it was signed, and used again
+# until half of WTF_CSRF_TIME_LIMIT has passed: every form still carries a token valid for at
+# least that long, and validation is unchanged.
+RAW_CSRF = "csrf_token"
+SIGNED_CSRF = "csrf_signed"  # [signed token, seconds since the epoch when signed]
+
+
+def reuse_signed_csrf_token() -> None:
+    kept = session.get(SIGNED_CSRF)
+    if kept is None or RAW_CSRF not in session:
+        return
+    limit = current_app.config["WTF_CSRF_TIME_LIMIT"]
+    if limit is None or time.time() - kept[1] < limit / 2:
+        g.csrf_token = kept[0]
+
+
+def keep_signed_csrf_token(response):
+    signed = g.get("csrf_token")
+    if signed is not None and RAW_CSRF in session and session.get(SIGNED_CSRF, (None,))[0] != signed:
+        session[SIGNED_CSRF] = [signed, time.time()]
+    return response
+
+
 FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
                      "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX")
 
@@ -77,5 +105,7 @@ class TrustedProxyFix:
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(reuse_signed_csrf_token)
+    app.after_request(keep_signed_csrf_token)
     app.after_request(add_security_headers)
     app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config["FORWARDED_ALLOW_IPS"], app.config["PROXY_COUNT"])

@@ -2,15 +2,17 @@
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
+from accounts.sessions import account_of
 from course.content.store import course_or_404, current_catalogue
 from course.core.clock import now
+from course.core.database import reads
 from course.core.extensions import db
 from course.core.filters import calendar_day
 from credits.claims import claim_options, ended_for, ended_message
 from credits.eligibility import course_statements, current_designations
 from credits.evaluation import evaluation_submitted
 from quizzes.attempts import objective_statuses
-from quizzes.reading import course_progress, modules_read, record_module_read
+from quizzes.reading import course_progress, module_was_read, modules_read, record_module_read
 
 from .next_step import next_step
 
@@ -31,13 +33,14 @@ def course_page(slug: str):
     progress = objectives = credit = step = None
     ended = []
     if current_user.is_authenticated:
-        read = modules_read(db.session, current_user.id, slug)
+        read = modules_read(reads(), current_user.id, slug)
         progress = course_progress(course, read)
-        objectives = objective_statuses(db.session, current_user.id, course, read)
-        credit = claim_options(db.session, current_user, course, provider, today=today)
+        objectives = objective_statuses(reads(), current_user.id, course, read)
+        account = account_of(reads(), current_user)
+        credit = claim_options(reads(), account, course, provider, today=today)
         day = credit.completion.completed_on or today
-        ended = [ended_message(approval, day) for approval in ended_for(course, provider, current_user, day)]
-        step = next_step(course, objectives, evaluation_submitted(db.session, current_user.id, slug),
+        ended = [ended_message(approval, day) for approval in ended_for(course, provider, account, day)]
+        step = next_step(course, objectives, evaluation_submitted(reads(), current_user.id, slug),
                          bool(credit.certificates))
     return render_template(
         "pages/course.html", course=course, provider=provider, progress=progress,
@@ -53,7 +56,8 @@ def module_page(slug: str, module_id: str):
     module = course.module(module_id)
     if module is None:
         abort(404)
-    if record_module_read(db.session, current_user.id, slug, module_id):
+    if not module_was_read(reads(), current_user.id, slug, module_id):  # only the first visit writes
+        record_module_read(db.session, current_user.id, slug, module_id)
         db.session.commit()
     position, previous_module, next_module = course.module_place(module)
     return render_template(

@@ -31,7 +31,7 @@ from reports.batches import (
     submit_batch,
 )
 from reports.exports import EXPORTS as COMPLETION_EXPORTS
-from reports.exports import completion_totals, completions_query, status_counts
+from reports.exports import completion_totals, completed_certificates, status_counts
 from reports.registry import EXPORTS
 from reports.tables import FORMATS
 from reports.files import BATCH_FILES, files_for
@@ -212,7 +212,7 @@ def completions():
     filters = form.filters()
     return render_template(
         "staff/admin/completions.html", form=form, exports=COMPLETION_EXPORTS.values(), query_args=_query_args(form),
-        page=paginate(db.session, completions_query(filters), _page_number(), PER_PAGE),
+        page=paginate(db.session, completed_certificates(filters), _page_number(), PER_PAGE),
         totals=completion_totals(db.session, filters), statuses=status_counts(db.session, filters),
     )
 

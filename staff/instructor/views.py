@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
+from accounts.sessions import account_of
 from course.content.model import Catalogue, Course, CourseStatus, Objective, Problem, Question
 from course.content.publishing import PublishRefused, publications, publish, read_draft
 from course.content.store import course_or_404, current_catalogue, draft_catalogue
@@ -174,7 +175,8 @@ def publish_draft():
         abort(400)
     draft, live = _folders()
     try:
-        publication = publish(db.session, draft, live, published_by=f"{current_user.name} <{current_user.email}>")
+        publisher = account_of(db.session, current_user)
+        publication = publish(db.session, draft, live, published_by=f"{publisher.name} <{publisher.email}>")
     except PublishRefused as refused:
         db.session.rollback()
         flash(f"Not published: {refused}.", "error")
