@@ -1,4 +1,5 @@
 """The last valid version survives a restart (stored snapshots); drafts are previewed, then published."""
+import contextlib
 import shutil
 
 import pytest
@@ -15,11 +16,18 @@ TITLE = "Sample Course on Depression Care"
 INTRODUCTION = "/courses/sample-course/modules/introduction"
 
 
+@contextlib.contextmanager
 def restarted(app_config):
-    """A second app on the same database and content folder: what a worker started now would serve."""
+    """A second app on the same database and content folder (what a worker started now would serve),
+    in its app context; its pooled connections are closed at the end."""
     app = create_app(app_config)
     app.test_client_class = IsolatedRequestClient
-    return app
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def break_course_yaml(content_dir) -> None:
@@ -34,8 +42,7 @@ def test_a_restart_while_a_file_is_broken_keeps_serving_the_stored_snapshot(clie
     assert TITLE in client.get("/courses/sample-course").get_data(as_text=True)
     break_course_yaml(content_dir)
 
-    app = restarted(app_config)
-    with app.app_context():
+    with restarted(app_config) as app:
         learners = app.test_client()
         response = learners.get("/courses/sample-course")
         assert response.status_code == 200
@@ -59,8 +66,7 @@ def test_a_fixed_file_serves_from_the_files_again_after_a_snapshot(client, app_c
     course_yaml = content_dir / "sample-course" / "course.yaml"
     good = course_yaml.read_text()
     break_course_yaml(content_dir)
-    app = restarted(app_config)
-    with app.app_context():
+    with restarted(app_config) as app:
         assert app.extensions["content"].catalogue().statuses["sample-course"].source == "snapshot"
         course_yaml.write_text(good.replace("title: Sample Course", "title: Fixed Sample Course"))
         status = app.extensions["content"].catalogue().statuses["sample-course"]
@@ -70,8 +76,7 @@ def test_a_fixed_file_serves_from_the_files_again_after_a_snapshot(client, app_c
 
 def test_a_course_never_valid_has_no_snapshot_to_serve(app_config, content_dir):
     break_course_yaml(content_dir)
-    app = restarted(app_config)
-    with app.app_context():
+    with restarted(app_config) as app:
         assert app.test_client().get("/courses/sample-course").status_code == 404
         assert app.extensions["content"].catalogue().statuses["sample-course"].live_version is None
 

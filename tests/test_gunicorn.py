@@ -98,6 +98,8 @@ def gunicorn_server(postgres_url, content_dir):
     process.terminate()
     process.wait(timeout=20)
     process.stderr.close()
+    with app.app_context():  # close this process's pooled connections rather than leave them to the garbage collector
+        db.engine.dispose()
     with app.app_context():
         db.drop_all()
         db.engine.dispose()
