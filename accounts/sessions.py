@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import UserMixin, current_user, login_user, logout_user
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from course.core.clock import now
 from course.core.database import read_connection
@@ -69,9 +69,14 @@ def load_user(session_token: str) -> SignedInUser | None:
     return SignedInUser(*row)
 
 
-def account_of(session: Session, user: SignedInUser) -> User:
-    """The signed-in user's `User` row in `session` (404 if it was deleted since the request began)."""
-    account = session.get(User, user.id)
+def account_of(session: Session, user: SignedInUser, *, with_profile: bool = False) -> User:
+    """The signed-in user's `User` row in `session` (404 if it was deleted since the request began).
+
+    `with_profile` loads the licences and board IDs (what eligibility and the profile form read) in
+    the same statement, instead of one lazy load each.
+    """
+    account = session.get(User, user.id, options=(
+        (joinedload(User.licences), joinedload(User.board_ids)) if with_profile else ()))
     if account is None:
         abort(404)
     return account

@@ -10,6 +10,7 @@ import atexit
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import statistics
@@ -119,9 +120,6 @@ class Run:
         self.content = self.tmp / "content"
         shutil.copytree(PROJECT / "content", self.content)
         self.secret = secrets.token_hex(32)
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        from credits.badges.integrity import secret_multikey
         self.env = {
             "APP_ENV": "production", "SECRET_KEY": self.secret, "BASE_URL": "http://127.0.0.1",
             "BADGE_SIGNING_KEY": secret_multikey(Ed25519PrivateKey.generate()),
@@ -168,7 +166,8 @@ class Run:
         self.redis = None
         if self.args.keep:
             small = self.db_env(self.tmp / "small.sqlite3")
-            lines = [f"export {name}={small[name]}" for name in ("APP_ENV", "SECRET_KEY", "BASE_URL", "CONTENT_DIR", "DATABASE_URL")]
+            lines = [f"export {name}={shlex.quote(small[name])}" for name in (
+                "APP_ENV", "SECRET_KEY", "BASE_URL", "BADGE_SIGNING_KEY", "MAIL_URL", "CONTENT_DIR", "DATABASE_URL")]
             (self.tmp / "env.sh").write_text("\n".join(lines) + "\n")
             log(f"kept {self.tmp}; its settings for profile_page.py: . {self.tmp}/env.sh")
         else:
@@ -602,17 +601,30 @@ class Exports:
         out.unlink()
         return rows, figures
 
+    def statement(self, dialect: str) -> str:
+        """`completions_sql` for the states the learners in the database hold and the provider's numbers."""
+        import sqlite3
+
+        from course.content.loader import load_catalogue
+
+        with sqlite3.connect(self.db_file) as connection:
+            states = [state for (state,) in connection.execute("SELECT DISTINCT state FROM licences ORDER BY state")]
+        provider = load_catalogue(self.run.content).provider
+        numbers = {approval.id: approval.ce_broker.provider_number
+                   for approval in provider.approvals.values() if approval.ce_broker}
+        return completions_sql(dialect, states, numbers, provider.zone.key)
+
     def measure(self, rows_expected: int) -> None:
         log(f"\nExports at {rows_expected:,} certificates")
         app_rows, app = self.export(self.db_file)
         cli_out = self.run.tmp / "export-sqlite3.csv"
         with cli_out.open("wb") as file:
-            cli_rows, cli = self.cli(["sqlite3", "-csv", "-header", str(self.db_file), COMPLETIONS_SQL], cli_out,
-                                     stdout=file)
+            cli_rows, cli = self.cli(["sqlite3", "-csv", "-header", str(self.db_file), self.statement("sqlite")],
+                                     cli_out, stdout=file)
         self.record("SQLite", "sqlite3 -csv", app_rows, app, cli_rows, cli)
 
     def measure_postgres(self, rows_expected: int) -> None:
-        """The same rows copied into PostgreSQL: our export on it vs `psql \\copy` of COMPLETIONS_SQL_POSTGRES."""
+        """The same rows copied into PostgreSQL: our export on it vs `psql \\copy` of `completions_sql`."""
         url = self.run.postgres_database("export")
         if url is None:
             return
@@ -621,7 +633,7 @@ class Exports:
         log(f"  copied from SQLite: {copied}")
         app_rows, app = self.export(url)
         cli_out = self.run.tmp / "export-psql.csv"
-        query = " ".join(COMPLETIONS_SQL_POSTGRES.split()).rstrip(";")
+        query = " ".join(self.statement("postgresql").split()).rstrip(";")
         cli_rows, cli = self.cli(["psql", "-X", "-q", url.replace("postgresql+psycopg://", "postgresql://"), "-c",
                                   f"\\copy ({query}) TO '{cli_out}' WITH (FORMAT csv, HEADER)"], cli_out)
         self.record("PostgreSQL", "psql \\copy", app_rows, app, cli_rows, cli)
@@ -706,25 +718,55 @@ def copy_to_postgres(db_file: Path, url: str) -> dict[str, int]:
     return copied
 
 
-# The same rows and columns as reports.exports.completions_csv, in SQL for the sqlite3 CLI:
-# certificates with their learners, licences, best passed score per objective, and whether
-# the evaluation was submitted, in completion-date order.
-COMPLETIONS_SQL = """
+def completions_sql(dialect: str, states: list[str], provider_numbers: dict[str, str], zone: str) -> str:
+    """The rows and columns of reports.exports.completions_csv as one statement written by hand, for
+    the sqlite3 CLI (`dialect` "sqlite") or `psql \\copy` ("postgresql").
+
+    Certificates with their learners, licences (all, then one column per state of `states`), best
+    passed score per objective, whether the evaluation was submitted, the certificate's course
+    title, issue day, approval number, the provider's number per approval (`provider_numbers`)
+    and pharmacology hours, in completion-date order. The issue day is the provider's (`zone`) on
+    PostgreSQL; SQLite has no time zones, so there it is the UTC day (a little less work than the
+    export's conversion).
+    """
+    postgres = dialect == "postgresql"
+
+    def joined(value: str, order: str) -> str:
+        return f"string_agg({value}, '; ' ORDER BY {order})" if postgres else f"group_concat({value}, '; ')"
+
+    per_state = "".join(f",\n         {joined(f'CASE WHEN state = {quoted(state)} THEN number END', 'id')} AS {state.lower()}"
+                        for state in states)
+    licences_source = "licences" if postgres else "(SELECT user_id, state, number, id FROM licences ORDER BY user_id, id)"
+    best_source = ("(SELECT user_id, course_slug, objective_id, round(max(100.0 * score / total))::integer AS best"
+                   " FROM quiz_attempts WHERE passed GROUP BY user_id, course_slug, objective_id) AS bests"
+                   if postgres else
+                   "(SELECT user_id, course_slug, objective_id, CAST(round(max(100.0 * score / total)) AS INTEGER) AS best"
+                   " FROM quiz_attempts WHERE passed = 1 GROUP BY user_id, course_slug, objective_id"
+                   " ORDER BY user_id, course_slug, objective_id)")
+    amount = "trim_scale(c.amount)" if postgres else "c.amount"
+    hours = "trim_scale(c.pharmacology_hours)" if postgres else "c.pharmacology_hours"
+    issue_day = (f"to_char(c.issued_at AT TIME ZONE {quoted(zone)}, 'YYYY-MM-DD')" if postgres
+                 else "date(c.issued_at)")
+    numbers = " ".join(f"WHEN {quoted(approval)} THEN {quoted(number)}" for approval, number in provider_numbers.items())
+    provider_number = f"CASE c.approval_id {numbers} ELSE '' END" if numbers else "''"
+    state_columns = "".join(f", coalesce(lic.{state.lower()}, '') AS licence_{state}" for state in states)
+    return f"""
 WITH lic AS (
-  SELECT user_id, group_concat(state || ' ' || number, '; ') AS licences
-  FROM (SELECT user_id, state, number FROM licences ORDER BY user_id, id) GROUP BY user_id
+  SELECT user_id, {joined("state || ' ' || number", "id")} AS licences{per_state}
+  FROM {licences_source} AS ordered GROUP BY user_id
 ), best AS (
-  SELECT user_id, course_slug, group_concat(objective_id || ': ' || best, '; ') AS scores
-  FROM (SELECT user_id, course_slug, objective_id, CAST(round(max(100.0 * score / total)) AS INTEGER) AS best
-        FROM quiz_attempts WHERE passed = 1 GROUP BY user_id, course_slug, objective_id
-        ORDER BY user_id, course_slug, objective_id)
+  SELECT user_id, course_slug, {joined("objective_id || ': ' || best", "objective_id")} AS scores
+  FROM {best_source}
   GROUP BY user_id, course_slug
 )
 SELECT c.learner_name AS learner, u.email, coalesce(u.profession, '') AS profession,
        coalesce(lic.licences, '') AS licences, c.course_slug AS course, c.completion_date,
        coalesce(best.scores, '') AS objective_scores,
        CASE WHEN e.id IS NULL THEN 'no' ELSE 'yes' END AS evaluation_submitted,
-       c.approval_body AS body, c.approval_id AS credit_type, c.amount, c.unit, c.code AS certificate_code, c.status
+       c.approval_body AS body, c.approval_id AS credit_type, {amount} AS amount, c.unit,
+       c.code AS certificate_code, c.status, c.course_title, {issue_day} AS issue_date,
+       coalesce(c.approval_number, '') AS approval_number, {provider_number} AS provider_number,
+       coalesce({hours}, '') AS pharmacology_hours{state_columns}
 FROM certificates c
 JOIN users u ON u.id = c.user_id
 LEFT JOIN lic ON lic.user_id = c.user_id
@@ -733,29 +775,9 @@ LEFT JOIN evaluation_responses e ON e.user_id = c.user_id AND e.course_slug = c.
 ORDER BY c.completion_date, c.id;
 """
 
-# The same statement for `psql \copy` on PostgreSQL (string_agg orders itself).
-COMPLETIONS_SQL_POSTGRES = """
-WITH lic AS (
-  SELECT user_id, string_agg(state || ' ' || number, '; ' ORDER BY id) AS licences FROM licences GROUP BY user_id
-), best AS (
-  SELECT user_id, course_slug, string_agg(objective_id || ': ' || best, '; ' ORDER BY objective_id) AS scores
-  FROM (SELECT user_id, course_slug, objective_id, round(max(100.0 * score / total))::integer AS best
-        FROM quiz_attempts WHERE passed GROUP BY user_id, course_slug, objective_id) AS bests
-  GROUP BY user_id, course_slug
-)
-SELECT c.learner_name AS learner, u.email, coalesce(u.profession, '') AS profession,
-       coalesce(lic.licences, '') AS licences, c.course_slug AS course, c.completion_date,
-       coalesce(best.scores, '') AS objective_scores,
-       CASE WHEN e.id IS NULL THEN 'no' ELSE 'yes' END AS evaluation_submitted,
-       c.approval_body AS body, c.approval_id AS credit_type, trim_scale(c.amount) AS amount, c.unit,
-       c.code AS certificate_code, c.status
-FROM certificates c
-JOIN users u ON u.id = c.user_id
-LEFT JOIN lic ON lic.user_id = c.user_id
-LEFT JOIN best ON best.user_id = c.user_id AND best.course_slug = c.course_slug
-LEFT JOIN evaluation_responses e ON e.user_id = c.user_id AND e.course_slug = c.course_slug
-ORDER BY c.completion_date, c.id;
-"""
+
+def quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def timed_child(command: list[str], result: Path, **kwargs) -> dict:

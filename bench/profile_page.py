@@ -1,6 +1,6 @@
 """Profile one page in-process with pyinstrument (bench/requirements.txt), as the bench requests it.
 
-    .venv/bin/python bench/profile_page.py REQUESTS_FILE [COUNT] [--expect STATUS] [--html OUT]
+    .venv/bin/python bench/profile_page.py REQUESTS_FILE [COUNT] [--expect STATUS] [--html OUT] [--time-only]
 
 REQUESTS_FILE is one of the request lists bench/run writes (run it with --keep to keep its
 temp dir): tab-separated METHOD, PATH, COOKIE, BODY. DATABASE_URL, CONTENT_DIR and SECRET_KEY
@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("count", type=int, nargs="?", default=300)
     parser.add_argument("--expect", type=int, default=None)
     parser.add_argument("--html", type=Path)
+    parser.add_argument("--time-only", action="store_true", help="time the requests without the profiler")
     args = parser.parse_args()
     app = create_app({"VERIFY_RATE_LIMIT": "1000000000 per minute"})
     client = app.test_client(use_cookies=False)
@@ -69,6 +70,13 @@ def main() -> None:
         send(index)
     start = 20 if once else 0
     count = min(args.count, len(rows) - start) if once else args.count
+    if args.time_only:
+        started = time.process_time()
+        for index in range(start, start + count):
+            send(index)
+        elapsed = time.process_time() - started
+        print(f"{count} requests: {1000 * elapsed / count:.2f} ms CPU each (test client, no profiler)")
+        return
     profiler = Profiler(interval=0.0005)
     started = time.perf_counter()
     profiler.start()

@@ -122,7 +122,7 @@ def claim(slug: str, approval_id: str):
                                  moc_consent=form.moc_consent.data)
     try:
         certificate, issued_now = claim_credit(
-            db.session, user=account_of(db.session, current_user), course=course, provider=current_catalogue().provider,
+            db.session, user=account_of(db.session, current_user, with_profile=True), course=course, provider=current_catalogue().provider,
             approval_id=approval_id, request=claim_request, now=now(),
         )
     except CreditError as error:
@@ -137,7 +137,7 @@ def claim(slug: str, approval_id: str):
 
 def _render_claim_page(session: Session, course: Course, refusal: Refusal | None = None):
     """The claim page, read through `session`: `reads()` for a GET, `db.session` after a refused claim."""
-    standing = claim_options(session, account_of(session, current_user), course, current_catalogue().provider,
+    standing = claim_options(session, account_of(session, current_user, with_profile=True), course, current_catalogue().provider,
                              today=calendar_day(now()))
     forms = {}
     for option in standing.options:

@@ -14,6 +14,7 @@ command line.
 """
 import sys
 from datetime import date, datetime
+from itertools import islice
 
 import click
 from flask.cli import AppGroup
@@ -32,7 +33,7 @@ from .batches import (
     OUTCOMES, ReportingError, accept_remaining, apply_result_file, make_batch, mark_corrected, pre_validate,
     record_outcome, submit_batch,
 )
-from .exports import Export, ReportFilters
+from .exports import BATCH_SIZE, Export, ReportFilters
 from .files import BATCH_FILES, files_for
 from .filter_values import unknown_filter_value
 from .models import REGULATORS, ReportBatch, ReportRecord
@@ -90,9 +91,9 @@ def write_export(export: Export, filters: ReportFilters, output: str | None, fil
         length=total, label=f"Writing {output}", file=sys.stderr, update_min_steps=max(1, total // 100),
     ) as progress:
         file.write(next(lines))  # the header
-        for line in lines:
-            file.write(line)
-            progress.update(1)
+        for batch in iter(lambda: list(islice(lines, BATCH_SIZE)), []):
+            file.writelines(batch)
+            progress.update(len(batch))
     click.echo(f"Wrote {total:,} row(s) to {output}.", err=True)
 
 

@@ -19,7 +19,7 @@ export, whatever made it.
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Row, Select, String, Subquery, case, cast, func, literal, select
@@ -202,35 +202,48 @@ def licence_states(session: Session, filters: ReportFilters) -> list[str]:
     return list(session.scalars(_certificate_filters(query, filters)))
 
 
-def _state_numbers(dialect: str, states: Sequence[str]) -> Subquery:
-    """Per learner, the licence numbers held in each of `states` (joined by SEPARATOR), as columns named by state."""
-    ordered = select(Licence.user_id, Licence.state, Licence.number, Licence.id).subquery()
+def _licences_per_learner(dialect: str, states: Sequence[str]) -> Subquery:
+    """Per learner, in one pass over the licences: every licence ("NY 123; CA 456") as `joined`, and the
+    numbers held in each of `states` as a column named by the state."""
+    listed = select(Licence.user_id, Licence.state, Licence.number, Licence.id).subquery()
     if dialect != "postgresql":  # group_concat joins in the order it reads (see _joined_per)
-        ordered = select(ordered).order_by(ordered.c.user_id, ordered.c.id).subquery()
-    columns = []
-    for state in states:
-        number = case((ordered.c.state == state, ordered.c.number))
-        joined = (func.string_agg(number, aggregate_order_by(literal(SEPARATOR), ordered.c.id))
-                  if dialect == "postgresql" else func.group_concat(number, SEPARATOR))
-        columns.append(joined.label(state))
-    return select(ordered.c.user_id, *columns).group_by(ordered.c.user_id).subquery()
+        listed = select(listed).order_by(listed.c.user_id, listed.c.id).subquery()
+
+    def joined(value: ColumnElement[str]) -> ColumnElement[str]:
+        if dialect == "postgresql":
+            return func.string_agg(value, aggregate_order_by(literal(SEPARATOR), listed.c.id))
+        return func.group_concat(value, SEPARATOR)
+
+    return select(
+        listed.c.user_id, joined(listed.c.state + " " + listed.c.number).label("joined"),
+        *(joined(case((listed.c.state == state, listed.c.number))).label(state) for state in states),
+    ).group_by(listed.c.user_id).subquery()
+
+
+def _issue_day(dialect: str, zone: tzinfo | None) -> ColumnElement[str]:
+    """The issue date as the provider's calendar day, YYYY-MM-DD, made by PostgreSQL; SQLite has no time
+    zones, so there it is the stored UTC timestamp as text, made a day by `_issue_day_in_python`."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone(str(zone or UTC), Certificate.issued_at), "YYYY-MM-DD")
+    return cast(Certificate.issued_at, String)
+
+
+def _issue_day_in_python(stored: str, zone: tzinfo | None) -> str:
+    return calendar_day(datetime.fromisoformat(stored), zone).isoformat()
 
 
 def completions_query(filters: ReportFilters, dialect: str, states: Sequence[str] = (),
-                      provider_numbers: dict[str, str] | None = None) -> Select:
+                      provider_numbers: dict[str, str] | None = None, zone: tzinfo | None = None) -> Select:
     """The completions export in one statement: a row of text cells (COMPLETION_COLUMNS, then one
     per state of `states`) per certificate.
 
     Every status, by completion date; `dialect` is the database's (`session.bind.dialect.name`).
     Licences and best scores are aggregated once per learner (and course) and joined, as a
     reporting query would be written by hand. `provider_numbers` maps approval ids to the
-    provider's number with that body (provider.yaml). The issue date comes as the stored
-    timestamp: it is written as the provider's calendar day in Python (`completions_table`),
-    since SQLite has no time zones.
+    provider's number with that body (provider.yaml); `zone` is the provider's, for the issue
+    date (see `_issue_day`).
     """
-    licences = _joined_per(dialect, select(
-        Licence.user_id, (Licence.state + " " + Licence.number).label("entry"), Licence.id), keys=1)
-    per_state = _state_numbers(dialect, states) if states else None
+    licences = _licences_per_learner(dialect, states)
     best = (
         select(QuizAttempt.user_id, QuizAttempt.course_slug, QuizAttempt.objective_id,
                func.max(_rounded_percent(QuizAttempt.score, QuizAttempt.total)).label("best"))
@@ -246,11 +259,11 @@ def completions_query(filters: ReportFilters, dialect: str, states: Sequence[str
         func.coalesce(licences.c.joined, ""), Certificate.course_slug, _as_text(dialect, Certificate.completion_date),
         func.coalesce(scores.c.joined, ""), case((EvaluationResponse.id.is_(None), "no"), else_="yes"),
         Certificate.approval_body, Certificate.approval_id, _as_text(dialect, Certificate.amount), Certificate.unit,
-        Certificate.code, Certificate.status, Certificate.course_title, Certificate.issued_at,
+        Certificate.code, Certificate.status, Certificate.course_title, _issue_day(dialect, zone),
         func.coalesce(Certificate.approval_number, ""),
         case(provider_numbers, value=Certificate.approval_id, else_="") if provider_numbers else literal(""),
         func.coalesce(_as_text(dialect, Certificate.pharmacology_hours), ""),
-        *(func.coalesce(per_state.c[state], "") for state in states),
+        *(func.coalesce(licences.c[state], "") for state in states),
     )
     names = (*COMPLETION_COLUMNS, *(f"licence_{state}" for state in states))
     query = (
@@ -262,8 +275,6 @@ def completions_query(filters: ReportFilters, dialect: str, states: Sequence[str
                    & (EvaluationResponse.course_slug == Certificate.course_slug))
         .order_by(Certificate.completion_date, Certificate.id)
     )
-    if per_state is not None:
-        query = query.outerjoin(per_state, per_state.c.user_id == Certificate.user_id)
     return _certificate_filters(query, filters)
 
 
@@ -279,15 +290,19 @@ def completions_table(session: Session, filters: ReportFilters, provider: Provid
     states = licence_states(session, filters)
     numbers = {approval.id: approval.ce_broker.provider_number
                for approval in (provider.approvals.values() if provider else ()) if approval.ce_broker}
-    query = completions_query(filters, session.get_bind().dialect.name, states, numbers)
-    header = (*COMPLETION_COLUMNS, *(f"licence_{state}" for state in states))
     zone = provider.zone if provider else None
+    dialect = session.get_bind().dialect.name
+    query = completions_query(filters, dialect, states, numbers, zone)
+    header = (*COMPLETION_COLUMNS, *(f"licence_{state}" for state in states))
 
-    def rows() -> Iterator[list[str]]:
+    def rows() -> Iterator[Sequence[str]]:
         for chunk in streamed_chunks(session, query, batch_size):
+            if dialect == "postgresql":
+                yield from chunk
+                continue
             for row in chunk:
                 cells = list(row)
-                cells[ISSUE_DATE] = calendar_day(cells[ISSUE_DATE], zone).isoformat()
+                cells[ISSUE_DATE] = _issue_day_in_python(cells[ISSUE_DATE], zone)
                 yield cells
 
     return header, rows()

@@ -64,13 +64,23 @@ class _Echo:
         return line
 
 
+def csv_cells(row: Row) -> list[str]:
+    """A row's cells as CSV text, neutralised.
+
+    Text that cannot start a formula (most cells: the large exports make their cells as text in
+    SQL) is taken as it is, without the conversions; every other cell goes through them.
+    """
+    return [cell if type(cell) is str and cell[:1] not in FORMULA_TRIGGERS else neutralise(cell_text(cell))
+            for cell in row]
+
+
 def csv_lines(header: Sequence[str], rows: Iterable[Row], *, byte_order_mark: bool = True) -> Iterator[str]:
     """RFC 4180 lines (quoted where needed, CRLF), every cell neutralised; the first starts with the BOM."""
     writer = csv.writer(_Echo(), lineterminator=LINE_END)
-    first = writer.writerow([neutralise(cell_text(cell)) for cell in header])
+    first = writer.writerow(csv_cells(header))
     yield (BYTE_ORDER_MARK + first) if byte_order_mark else first
     for row in rows:
-        yield writer.writerow([neutralise(cell_text(cell)) for cell in row])
+        yield writer.writerow(csv_cells(row))
 
 
 DATE_FORMAT = "yyyy-mm-dd"

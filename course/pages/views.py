@@ -10,7 +10,6 @@ from course.core.extensions import db
 from course.core.filters import calendar_day
 from credits.claims import claim_options, ended_for, ended_message
 from credits.eligibility import course_statements, current_designations
-from credits.evaluation import evaluation_submitted
 from quizzes.attempts import objective_statuses
 from quizzes.reading import course_progress, module_was_read, modules_read, record_module_read
 
@@ -36,12 +35,11 @@ def course_page(slug: str):
         read = modules_read(reads(), current_user.id, slug)
         progress = course_progress(course, read)
         objectives = objective_statuses(reads(), current_user.id, course, read)
-        account = account_of(reads(), current_user)
+        account = account_of(reads(), current_user, with_profile=True)
         credit = claim_options(reads(), account, course, provider, today=today)
         day = credit.completion.completed_on or today
         ended = [ended_message(approval, day) for approval in ended_for(course, provider, account, day)]
-        step = next_step(course, objectives, evaluation_submitted(reads(), current_user.id, slug),
-                         bool(credit.certificates))
+        step = next_step(course, objectives, credit.evaluation_submitted, bool(credit.certificates))
     return render_template(
         "pages/course.html", course=course, provider=provider, progress=progress,
         objectives=objectives, credit=credit, next_step=step, designations=current_designations(course, provider, today),
