@@ -237,7 +237,7 @@ def reset_password(token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    user = account_of(db.session, current_user, with_profile=True)
+    user = account_of(db.session, current_user)
     form = ProfileForm(obj=None if request.method == "POST" else profile_defaults(user))
     status = 200
     if form.add_licence.data:

@@ -744,12 +744,12 @@ def completions_sql(dialect: str, states: list[str], provider_numbers: dict[str,
                    " FROM quiz_attempts WHERE passed = 1 GROUP BY user_id, course_slug, objective_id"
                    " ORDER BY user_id, course_slug, objective_id)")
     amount = "trim_scale(c.amount)" if postgres else "c.amount"
-    hours = "trim_scale(c.pharmacology_hours)" if postgres else "c.pharmacology_hours"
+    hours = "trim_scale(c.pharmacology_hours)::text" if postgres else "c.pharmacology_hours"
     issue_day = (f"to_char(c.issued_at AT TIME ZONE {quoted(zone)}, 'YYYY-MM-DD')" if postgres
                  else "date(c.issued_at)")
     numbers = " ".join(f"WHEN {quoted(approval)} THEN {quoted(number)}" for approval, number in provider_numbers.items())
     provider_number = f"CASE c.approval_id {numbers} ELSE '' END" if numbers else "''"
-    state_columns = "".join(f", coalesce(lic.{state.lower()}, '') AS licence_{state}" for state in states)
+    state_columns = "".join(f", coalesce(lic.{state.lower()}, '') AS \"licence_{state}\"" for state in states)
     return f"""
 WITH lic AS (
   SELECT user_id, {joined("state || ' ' || number", "id")} AS licences{per_state}
