@@ -68,6 +68,36 @@ def test_simultaneous_sqlite_quiz_submissions_all_succeed(sqlite_app):
     assert db.session.scalar(select(func.count()).select_from(QuizAttempt).where(QuizAttempt.status == "submitted")) == LEARNERS
 
 
+def test_only_the_write_transaction_holds_the_sqlite_write_lock(sqlite_app):
+    """A POST takes the write lock when its transaction begins, not when the request does: while
+    another writer holds the lock, a post refused before it reads anything (a bad CSRF token on
+    the profile form) answers at once, and one that writes waits and then succeeds."""
+    import sqlite3
+    import threading
+    import time
+
+    user = make_user(email="kim@example.org")
+    db.session.commit()
+    client = sqlite_app.test_client()
+    sign_in(client, user.email)
+    form = {"name": "Kim Writer", "first_name": "Kim", "last_name": "Writer", "profession": "nurse",
+            "licences-0-state": "NY", "licences-0-licence_type": "RN", "licences-0-number": "RN-1",
+            "birth_month": "", "birth_day": "", "submit": "Save profile"}
+    token = csrf_token(client, "/profile")
+    other = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        assert client.post("/profile", data={**form, "csrf_token": "not-the-token"}).status_code == 400
+        assert time.monotonic() - started < 1  # the busy timeout is ten seconds
+        threading.Timer(0.5, other.rollback).start()
+        assert client.post("/profile", data={**form, "csrf_token": token}).status_code == 302
+    finally:
+        other.close()
+    db.session.commit()
+    assert db.session.get(User, user.id).name == "Kim Writer"
+
+
 @pytest.fixture
 def postgres_client(postgres_url, content_dir):
     app = create_app(app_settings(CONTENT_DIR=str(content_dir),

@@ -12,12 +12,15 @@
   view that writes reads through it too, so what it checks and what it writes are one
   transaction; it is opened at its first use, so a view that never writes never pays for it.
 
-One rule for write transactions: a request that may write (any method but GET, HEAD,
-OPTIONS), and a command that writes, starts its transaction with `take_write_lock`. On SQLite
-that is `BEGIN IMMEDIATE`, so a writer waits its turn (up to the busy timeout) instead of
-failing when another writer commits between its first read and its first write; other
-transactions `BEGIN` as readers, which in WAL mode never wait for a writer. On PostgreSQL
-nothing changes.
+One rule for write transactions: in a request that may write (any method but GET, HEAD,
+OPTIONS), `db.session` begins its transaction as a writer at its first statement, and a command
+that writes starts its transaction with `take_write_lock`. On SQLite that is `BEGIN IMMEDIATE`,
+so a writer waits its turn (up to the busy timeout) instead of failing when another writer
+commits between its first read and its first write; other transactions `BEGIN` as readers,
+which in WAL mode never wait for a writer. Only the transaction holds the lock: what a request
+does before its first statement (reading the form and the cookie, loading the user, checking
+the CSRF token) and after its commit (the redirect) does not keep other writers waiting. On
+PostgreSQL nothing changes.
 """
 import functools
 import os
@@ -27,7 +30,7 @@ import weakref
 from itertools import chain
 
 import click
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, has_request_context, request
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -101,7 +104,8 @@ def _begin_sqlite_transaction(connection) -> None:
     options = connection.get_execution_options()
     if options.get(AUTOCOMMIT):
         return  # the driver is in autocommit (see _sqlite_settings): each statement on its own
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_LOCK) else "BEGIN")
+    writer = options.get(WRITE_LOCK) or (has_request_context() and request.method not in SAFE_METHODS)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 class KeptConnections:
@@ -205,11 +209,6 @@ def _refuse_control_characters() -> None:
         abort(400, "What you sent contains control characters, which are not allowed. Please retype it.")
 
 
-def _writers_take_the_write_lock() -> None:
-    if request.method not in SAFE_METHODS:
-        take_write_lock(db.session)
-
-
 def init_app(app: Flask) -> None:
     """Attach the SQLite settings and the kept read connections to the app's engine, and the request checks above."""
     with app.app_context():
@@ -222,7 +221,6 @@ def init_app(app: Flask) -> None:
         engine, ping=bool(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("pool_pre_ping")))
     app.teardown_appcontext(_close_reads)
     app.before_request(_refuse_control_characters)
-    app.before_request(_writers_take_the_write_lock)
 
 
 def owned_or_404(model, row_id: int, owner_id: int, session: Session | None = None):
