@@ -84,7 +84,7 @@ def test_only_the_write_transaction_holds_the_sqlite_write_lock(sqlite_app):
             "licences-0-state": "NY", "licences-0-licence_type": "RN", "licences-0-number": "RN-1",
             "birth_month": "", "birth_day": "", "submit": "Save profile"}
     token = csrf_token(client, "/profile")
-    other = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    other = sqlite3.connect(db.engine.url.database, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
     try:
         started = time.monotonic()
