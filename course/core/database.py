@@ -4,10 +4,11 @@
 
 - `reads()` is the request's read-only ORM session, on a connection the worker keeps open in
   autocommit: no connection checkout, no BEGIN, nothing to roll back at the end. Each statement
-  sees what was committed last. Where the pool pings its connections before use (PostgreSQL),
-  the kept connection is pinged at its first use in each request and replaced if the server
-  dropped it, so a database restart costs no request here either. A view that only shows things uses it, and so does the
-  signed-in user's load before every request (`accounts.sessions.load_user`).
+  sees what was committed last. A view that only shows things uses it, and so does the
+  signed-in user's load before every request (`accounts.sessions.load_user`). Where the pool
+  pings its connections before use (PostgreSQL), the kept connection is pinged at its first use
+  in each request and replaced if the server dropped it, so a database restart costs no
+  request here either.
 - `db.session` (Flask-SQLAlchemy's) is one transaction, committed by the view or command. A
   view that writes reads through it too, so what it checks and what it writes are one
   transaction; it is opened at its first use, so a view that never writes never pays for it.
