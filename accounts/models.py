@@ -11,7 +11,24 @@ from course.core.folding import fold
 from course.core.roles import ROLES, role_at_least
 
 
-class User(UserMixin, db.Model):
+class SignedInAccount(UserMixin):
+    """What Flask-Login needs of a signed-in account, for `User` and `accounts.sessions.SignedInUser`
+    alike (each has `id`, `session_version` and `role`): the session token "<id>.<session version>"
+    and the role checks."""
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
+    @property
+    def is_admin(self) -> bool:
+        return role_at_least(self.role, "admin")
+
+    @property
+    def is_instructor(self) -> bool:
+        return role_at_least(self.role, "instructor")
+
+
+class User(SignedInAccount, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(f"role IN {ROLES}", name="role"),
@@ -56,21 +73,10 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", order_by="BoardId.id"
     )
 
-    def get_id(self) -> str:
-        return f"{self.id}.{self.session_version}"
-
     @property
     def is_active(self) -> bool:
         """Flask-Login's check: a deactivated or deleted account is never signed in."""
         return self.deactivated_at is None and self.deleted_at is None
-
-    @property
-    def is_admin(self) -> bool:
-        return role_at_least(self.role, "admin")
-
-    @property
-    def is_instructor(self) -> bool:
-        return role_at_least(self.role, "instructor")
 
     @property
     def licence_states(self) -> set[str]:

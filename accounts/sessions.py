@@ -8,14 +8,13 @@ session at once.
 from dataclasses import dataclass
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
-from flask_login import UserMixin, current_user, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import Session, joinedload
 
 from course.core.clock import now
 from course.core.database import read_connection
-from course.core.roles import role_at_least
 
-from .models import User
+from .models import SignedInAccount, User
 
 # Seconds between updates of the session's last-seen time. Each update changes the cookie,
 # which is then signed and sent again, so it is not done on every request; the idle timeout
@@ -24,7 +23,7 @@ SEEN_AT_RESOLUTION = 60
 
 
 @dataclass(frozen=True, eq=False)
-class SignedInUser(UserMixin):
+class SignedInUser(SignedInAccount):
     """`current_user`: what every signed-in request needs to know about who is signed in.
 
     A view that needs more of the account (profile, licences, board IDs) or changes it loads
@@ -35,17 +34,6 @@ class SignedInUser(UserMixin):
     session_version: int
     role: str
     name: str
-
-    def get_id(self) -> str:
-        return f"{self.id}.{self.session_version}"
-
-    @property
-    def is_admin(self) -> bool:
-        return role_at_least(self.role, "admin")
-
-    @property
-    def is_instructor(self) -> bool:
-        return role_at_least(self.role, "instructor")
 
 
 def load_user(session_token: str) -> SignedInUser | None:
